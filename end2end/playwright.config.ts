@@ -1,0 +1,61 @@
+import { defineConfig, devices } from "@playwright/test";
+
+const addr = process.env.E2E_ADDR ?? "127.0.0.1:8100";
+const baseURL = `http://${addr}`;
+
+// Chromium comes from Debian; these flags keep it off the network this machine does not have.
+const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: chromiumArgs,
+        },
+      },
+    },
+  ],
+  webServer: {
+    // Run from the repository root, where the site root (target/site) is relative to.
+    command: "target/debug/slipway",
+    cwd: "..",
+    url: `${baseURL}/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      LEPTOS_SITE_ADDR: addr,
+      LEPTOS_SITE_ROOT: "target/site",
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
+      DATA_DIR: process.env.E2E_DATA_DIR ?? ".data/e2e",
+      NGINX_SITES_DIR: `${process.env.E2E_DATA_DIR ?? ".data/e2e"}/nginx-sites`,
+      LOG_LEVEL: "warn",
+    },
+  },
+});

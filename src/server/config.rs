@@ -1,0 +1,543 @@
+//! Typed settings, read once at start-up from the process environment and `.env`.
+//!
+//! Every setting is documented in `.env.example`. A missing or invalid value is a
+//! [`ConfigError`] whose one-line message names the variable, so an operator can fix it without
+//! reading code. Secrets live in [`SecretKey`], whose `Debug` never prints the bytes.
+
+use std::{
+    collections::HashMap,
+    fmt,
+    net::SocketAddr,
+    ops::RangeInclusive,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+
+/// What went wrong with one setting. `Display` is the single line printed before exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// The 32-byte key everything encrypted at rest is derived from.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// A connection URL that may carry a password; `Debug` shows only the scheme and host.
+#[derive(Clone)]
+pub struct ServiceUrl(String);
+
+impl ServiceUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ServiceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (scheme, rest) = self.0.split_once("://").unwrap_or(("?", ""));
+        let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+        let host = host.split(['/', '?']).next().unwrap_or_default();
+        write!(f, "{scheme}://<credentials hidden>@{host}")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum DockerHost {
+    Unix(PathBuf),
+    Tcp(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub site_addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub reload_port: u32,
+    pub database_url: ServiceUrl,
+    pub database_max_connections: u32,
+    pub redis_url: ServiceUrl,
+    pub secret_key: SecretKey,
+    pub docker_host: DockerHost,
+    pub base_domain: String,
+    pub nginx_bin: Option<PathBuf>,
+    pub nginx_sites_dir: PathBuf,
+    pub nginx_listen_port: u16,
+    pub port_range: RangeInclusive<u16>,
+    pub data_dir: PathBuf,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub health_check_timeout: Duration,
+}
+
+/// Where settings are looked up: the process environment first, then `.env`.
+///
+/// A variable set in the environment wins even when it is empty, so `SECRET_KEY= slipway`
+/// really runs without a key instead of silently falling back to the file.
+pub struct Settings {
+    env: HashMap<String, String>,
+    dotenv: HashMap<String, String>,
+}
+
+impl Settings {
+    /// The real process environment plus `.env` in the working directory, if there is one.
+    pub fn from_process() -> Result<Self, ConfigError> {
+        let dotenv = match dotenvy::from_path_iter(Path::new(".env")) {
+            Ok(iter) => iter
+                .collect::<Result<HashMap<_, _>, _>>()
+                .map_err(|e| ConfigError::new("DOTENV", format!(".env cannot be parsed: {e}")))?,
+            Err(e) if e.not_found() => HashMap::new(),
+            Err(e) => {
+                return Err(ConfigError::new(
+                    "DOTENV",
+                    format!(".env cannot be read: {e}"),
+                ))
+            }
+        };
+        Ok(Self {
+            env: std::env::vars().collect(),
+            dotenv,
+        })
+    }
+
+    /// Settings from explicit pairs, as tests and embedders build them.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Self {
+            env: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            dotenv: HashMap::new(),
+        }
+    }
+
+    fn get(&self, var: &str) -> Option<&str> {
+        self.env
+            .get(var)
+            .or_else(|| self.dotenv.get(var))
+            .map(String::as_str)
+    }
+
+    fn required(&self, var: &'static str, hint: &str) -> Result<&str, ConfigError> {
+        match self.get(var).map(str::trim) {
+            None => Err(ConfigError::new(var, format!("is not set; {hint}"))),
+            Some("") => Err(ConfigError::new(var, format!("is empty; {hint}"))),
+            Some(value) => Ok(value),
+        }
+    }
+
+    fn optional(&self, var: &str) -> Option<&str> {
+        self.get(var).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    fn parsed<T: FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        match self.optional(var) {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse()
+                .map_err(|_| ConfigError::new(var, format!("`{raw}` is not {what}"))),
+        }
+    }
+}
+
+const SECRET_KEY_HINT: &str =
+    "it must be 32 random bytes in base64; make one with `head -c 32 /dev/urandom | base64`";
+
+impl Config {
+    pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let app_env = match s.optional("APP_ENV").unwrap_or("development") {
+            "development" | "dev" => AppEnv::Development,
+            "production" | "prod" => AppEnv::Production,
+            other => {
+                return Err(ConfigError::new(
+                    "APP_ENV",
+                    format!("`{other}` is not one of development, production"),
+                ))
+            }
+        };
+        let data_dir = PathBuf::from(s.optional("DATA_DIR").unwrap_or(".data"));
+        let log_format = match s.optional("LOG_FORMAT") {
+            None if app_env == AppEnv::Production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("`{other}` is not one of json, pretty"),
+                ))
+            }
+        };
+        let log_level = s.optional("LOG_LEVEL").unwrap_or("info").to_owned();
+        tracing_subscriber::EnvFilter::try_new(&log_level).map_err(|e| {
+            ConfigError::new(
+                "LOG_LEVEL",
+                format!(
+                    "`{log_level}` is not a log filter such as `info` or `slipway=debug,info`: {e}"
+                ),
+            )
+        })?;
+
+        Ok(Self {
+            app_env,
+            site_addr: s.parsed(
+                "LEPTOS_SITE_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8000)),
+                "an address such as 127.0.0.1:8000",
+            )?,
+            site_root: PathBuf::from(s.optional("LEPTOS_SITE_ROOT").unwrap_or("target/site")),
+            reload_port: s.parsed("LEPTOS_RELOAD_PORT", 8001, "a port number")?,
+            database_url: parse_database_url(s.required(
+                "DATABASE_URL",
+                "set it to a PostgreSQL URL such as postgres://slipway@localhost/slipway",
+            )?)?,
+            database_max_connections: match s.parsed(
+                "DATABASE_MAX_CONNECTIONS",
+                10u32,
+                "a whole number",
+            )? {
+                0 => {
+                    return Err(ConfigError::new(
+                        "DATABASE_MAX_CONNECTIONS",
+                        "must be at least 1",
+                    ))
+                }
+                n => n,
+            },
+            redis_url: parse_redis_url(s.required(
+                "REDIS_URL",
+                "set it to a Redis URL such as redis://127.0.0.1:6379/0",
+            )?)?,
+            secret_key: parse_secret_key(s.required("SECRET_KEY", SECRET_KEY_HINT)?)?,
+            docker_host: parse_docker_host(
+                s.optional("DOCKER_HOST")
+                    .unwrap_or("unix:///var/run/docker.sock"),
+            )?,
+            base_domain: parse_base_domain(s.optional("BASE_DOMAIN").unwrap_or("localhost"))?,
+            nginx_bin: s.optional("NGINX_BIN").map(PathBuf::from),
+            nginx_sites_dir: s
+                .optional("NGINX_SITES_DIR")
+                .map_or_else(|| data_dir.join("nginx/sites"), PathBuf::from),
+            nginx_listen_port: match s.parsed("NGINX_LISTEN_PORT", 80u16, "a port number")? {
+                0 => return Err(ConfigError::new("NGINX_LISTEN_PORT", "must not be 0")),
+                port => port,
+            },
+            port_range: parse_port_range(s.optional("PORT_RANGE").unwrap_or("3000-3999"))?,
+            data_dir,
+            log_level,
+            log_format,
+            health_check_timeout: Duration::from_millis(
+                match s.parsed(
+                    "HEALTH_CHECK_TIMEOUT_MS",
+                    2000u64,
+                    "a number of milliseconds",
+                )? {
+                    0 => {
+                        return Err(ConfigError::new(
+                            "HEALTH_CHECK_TIMEOUT_MS",
+                            "must be above 0",
+                        ))
+                    }
+                    ms => ms,
+                },
+            ),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+}
+
+fn parse_database_url(raw: &str) -> Result<ServiceUrl, ConfigError> {
+    let err =
+        |why: &str| ConfigError::new("DATABASE_URL", format!("is not a PostgreSQL URL: {why}"));
+    let rest = raw
+        .strip_prefix("postgres://")
+        .or_else(|| raw.strip_prefix("postgresql://"))
+        .ok_or_else(|| err("it must start with postgres:// or postgresql://"))?;
+    // Let sqlx judge the rest (ports, options); its message never echoes the password.
+    raw.parse::<sqlx::postgres::PgConnectOptions>()
+        .map_err(|e| err(&e.to_string()))?;
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.is_empty() && !rest.contains("host=") {
+        return Err(err("it names no host"));
+    }
+    Ok(ServiceUrl(raw.to_owned()))
+}
+
+fn parse_redis_url(raw: &str) -> Result<ServiceUrl, ConfigError> {
+    if !(raw.starts_with("redis://") || raw.starts_with("rediss://")) {
+        return Err(ConfigError::new(
+            "REDIS_URL",
+            "is not a Redis URL: it must start with redis:// or rediss://",
+        ));
+    }
+    fred::types::config::Config::from_url(raw).map_err(|e| {
+        ConfigError::new(
+            "REDIS_URL",
+            format!("is not a valid Redis URL: {}", e.details()),
+        )
+    })?;
+    Ok(ServiceUrl(raw.to_owned()))
+}
+
+fn parse_secret_key(raw: &str) -> Result<SecretKey, ConfigError> {
+    let bytes = STANDARD.decode(raw).map_err(|_| {
+        ConfigError::new(
+            "SECRET_KEY",
+            format!("is not valid base64; {SECRET_KEY_HINT}"),
+        )
+    })?;
+    let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+        ConfigError::new(
+            "SECRET_KEY",
+            format!("decodes to {} bytes, not 32; {SECRET_KEY_HINT}", b.len()),
+        )
+    })?;
+    Ok(SecretKey(key))
+}
+
+fn parse_docker_host(raw: &str) -> Result<DockerHost, ConfigError> {
+    if let Some(path) = raw.strip_prefix("unix://") {
+        if path.is_empty() {
+            return Err(ConfigError::new(
+                "DOCKER_HOST",
+                "unix:// needs a socket path",
+            ));
+        }
+        Ok(DockerHost::Unix(PathBuf::from(path)))
+    } else if let Some(addr) = raw
+        .strip_prefix("tcp://")
+        .or_else(|| raw.strip_prefix("http://"))
+    {
+        if addr.is_empty() {
+            return Err(ConfigError::new("DOCKER_HOST", "tcp:// needs host:port"));
+        }
+        Ok(DockerHost::Tcp(format!("http://{addr}")))
+    } else {
+        Err(ConfigError::new(
+            "DOCKER_HOST",
+            format!("`{raw}` must start with unix:// or tcp://"),
+        ))
+    }
+}
+
+fn parse_base_domain(raw: &str) -> Result<String, ConfigError> {
+    let domain = raw.trim_end_matches('.').to_ascii_lowercase();
+    let valid_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if domain.len() > 253 || !domain.split('.').all(valid_label) {
+        return Err(ConfigError::new(
+            "BASE_DOMAIN",
+            format!("`{raw}` is not a domain name such as apps.example.com"),
+        ));
+    }
+    Ok(domain)
+}
+
+fn parse_port_range(raw: &str) -> Result<RangeInclusive<u16>, ConfigError> {
+    let err = |why: &str| ConfigError::new("PORT_RANGE", format!("`{raw}` {why}"));
+    let (start, end) = raw
+        .split_once('-')
+        .ok_or_else(|| err("must be two ports joined by a hyphen, such as 3000-3999"))?;
+    let port = |p: &str| {
+        p.trim().parse::<u16>().map_err(|_| {
+            err("must be two ports (1024-65535) joined by a hyphen, such as 3000-3999")
+        })
+    };
+    let (start, end) = (port(start)?, port(end)?);
+    if start < 1024 {
+        return Err(err("starts below 1024, where system services live"));
+    }
+    if start > end {
+        return Err(err("starts after it ends"));
+    }
+    Ok(start..=end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    fn with(overrides: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut pairs: HashMap<&str, &str> = [
+            (
+                "DATABASE_URL",
+                "postgres://slipway:pw@localhost:5432/slipway",
+            ),
+            ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            ("SECRET_KEY", KEY),
+        ]
+        .into();
+        for (k, v) in overrides {
+            pairs.insert(k, v);
+        }
+        Config::from_settings(&Settings::from_pairs(pairs))
+    }
+
+    fn without(var: &str) -> Result<Config, ConfigError> {
+        let pairs = [
+            ("DATABASE_URL", "postgres://slipway@localhost/slipway"),
+            ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            ("SECRET_KEY", KEY),
+        ];
+        Config::from_settings(&Settings::from_pairs(
+            pairs.into_iter().filter(|(k, _)| *k != var),
+        ))
+    }
+
+    #[test]
+    fn defaults_fill_everything_but_the_three_required_settings() {
+        let config = with(&[]).expect("valid");
+        assert_eq!(config.site_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.port_range, 3000..=3999);
+        assert_eq!(config.base_domain, "localhost");
+        assert_eq!(config.nginx_sites_dir, PathBuf::from(".data/nginx/sites"));
+        assert_eq!(config.app_env, AppEnv::Development);
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert_eq!(config.secret_key.expose()[31], 31);
+    }
+
+    #[test]
+    fn missing_secret_key_names_it_and_says_how_to_make_one() {
+        let err = without("SECRET_KEY").unwrap_err();
+        assert_eq!(err.var, "SECRET_KEY");
+        assert!(
+            err.to_string().starts_with("SECRET_KEY: is not set"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("/dev/urandom"), "{err}");
+    }
+
+    #[test]
+    fn empty_or_short_secret_key_is_refused() {
+        assert_eq!(with(&[("SECRET_KEY", "")]).unwrap_err().var, "SECRET_KEY");
+        let err = with(&[("SECRET_KEY", "c2hvcnQ=")]).unwrap_err();
+        assert!(err.to_string().contains("5 bytes, not 32"), "{err}");
+        assert_eq!(
+            with(&[("SECRET_KEY", "not base64!")]).unwrap_err().var,
+            "SECRET_KEY"
+        );
+    }
+
+    #[test]
+    fn malformed_database_url_names_it() {
+        for bad in [
+            "mysql://x@y/z",
+            "localhost:5432",
+            "postgres://user@host:notaport/db",
+        ] {
+            let err = with(&[("DATABASE_URL", bad)]).unwrap_err();
+            assert_eq!(err.var, "DATABASE_URL", "{bad}: {err}");
+        }
+        assert_eq!(without("DATABASE_URL").unwrap_err().var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn database_url_error_never_echoes_the_password() {
+        let err = with(&[("DATABASE_URL", "postgres://u:hunter2@host:bad/db")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn invalid_port_range_names_it() {
+        for bad in ["3000", "4000-3000", "80-90", "3000-70000", "a-b"] {
+            let err = with(&[("PORT_RANGE", bad)]).unwrap_err();
+            assert_eq!(err.var, "PORT_RANGE", "{bad}: {err}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        assert_eq!(
+            with(&[("PORT_RANGE", "5000-5000")]).unwrap().port_range,
+            5000..=5000
+        );
+    }
+
+    #[test]
+    fn other_invalid_settings_name_their_variable() {
+        let cases = [
+            ("APP_ENV", "staging"),
+            ("LOG_FORMAT", "xml"),
+            ("LOG_LEVEL", "slipway=loud"),
+            ("REDIS_URL", "http://localhost"),
+            ("DOCKER_HOST", "ssh://host"),
+            ("BASE_DOMAIN", "-bad-.example"),
+            ("NGINX_LISTEN_PORT", "99999"),
+            ("LEPTOS_SITE_ADDR", "nowhere"),
+            ("HEALTH_CHECK_TIMEOUT_MS", "0"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+        ];
+        for (var, value) in cases {
+            let overrides = [(var, value)];
+            assert_eq!(with(&overrides).unwrap_err().var, var, "{var}={value}");
+        }
+    }
+
+    #[test]
+    fn production_defaults_to_json_logs() {
+        let config = with(&[("APP_ENV", "production")]).unwrap();
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.is_production());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let config = with(&[("REDIS_URL", "redis://:s3cret@cache:6379/1")]).unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("pw@"), "{printed}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(!printed.contains(KEY), "{printed}");
+        assert!(printed.contains("cache:6379"), "{printed}");
+    }
+}

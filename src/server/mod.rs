@@ -1,0 +1,18 @@
+//! Everything that only runs on the server. Compiled with the `ssr` feature alone, so none of
+//! it (nor the crates it uses) can reach the WASM bundle.
+
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod docker;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod nginx;
+pub mod redis;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use startup::{main, Application};
+pub use state::AppState;

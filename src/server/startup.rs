@@ -1,0 +1,192 @@
+//! Start-up and shutdown: settings, connections, migrations, then serving until a signal.
+
+use std::{future::Future, net::SocketAddr, process::ExitCode, sync::Arc};
+
+use leptos::{config::Env, prelude::LeptosOptions};
+use tokio::net::TcpListener;
+
+use super::{
+    config::{Config, ConfigError, Settings},
+    db, docker, http,
+    nginx::Nginx,
+    redis, telemetry, AppState,
+};
+
+/// Exit code for a configuration problem, so scripts can tell it from a crash.
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("cannot connect to PostgreSQL (DATABASE_URL): {0}")]
+    Postgres(#[source] sqlx::Error),
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot connect to Redis (REDIS_URL): {0}")]
+    Redis(#[from] fred::error::Error),
+    #[error("cannot set up the Docker client (DOCKER_HOST): {0}")]
+    Docker(#[from] bollard::errors::Error),
+    #[error("cannot listen on {addr} (LEPTOS_SITE_ADDR): {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The `slipway` binary: read settings, then run until SIGINT or SIGTERM.
+pub fn main() -> ExitCode {
+    let config = match Settings::from_process().and_then(|s| Config::from_settings(&s)) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("slipway: invalid configuration: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    telemetry::init_logging(&config);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("slipway: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let app = match Application::build(config).await {
+            Ok(app) => app,
+            Err(e) => {
+                tracing::error!(error = %e, "start-up failed");
+                eprintln!("slipway: {e}");
+                return match e {
+                    StartupError::Config(_) => ExitCode::from(EXIT_CONFIG),
+                    _ => ExitCode::FAILURE,
+                };
+            }
+        };
+        tracing::info!(address = %app.local_addr(), "Slipway is listening on http://{}", app.local_addr());
+        match app.serve(shutdown_signal()).await {
+            Ok(()) => {
+                tracing::info!("Slipway stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "server failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// A built, bound application: tests bind port 0 and read [`Application::local_addr`].
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let nginx = Nginx::locate(&config)?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| ConfigError {
+            var: "DATA_DIR",
+            problem: format!("{} cannot be created: {e}", config.data_dir.display()),
+        })?;
+
+        let db = db::connect(&config).await.map_err(StartupError::Postgres)?;
+        db::migrate(&db).await?;
+        let instance_id = db::instance::instance_id(&db)
+            .await
+            .map_err(StartupError::Postgres)?;
+        let redis = redis::connect(&config).await?;
+        let docker = docker::negotiate(docker::connect(&config.docker_host)?).await;
+
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.site_addr,
+                source,
+            })?;
+        let site_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.site_addr,
+            source,
+        })?;
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name("slipway")
+            .site_root(config.site_root.to_string_lossy().as_ref())
+            .site_pkg_dir("pkg")
+            .site_addr(site_addr)
+            .reload_port(config.reload_port)
+            .env(if config.is_production() {
+                Env::PROD
+            } else {
+                Env::DEV
+            })
+            .build();
+
+        let state = AppState {
+            config: Arc::new(config),
+            leptos_options,
+            db,
+            redis,
+            docker,
+            nginx: Arc::new(nginx),
+            metrics: telemetry::metrics_handle(),
+            instance_id,
+        };
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.leptos_options.site_addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets requests in flight finish.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = http::router(self.state.clone());
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

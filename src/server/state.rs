@@ -1,0 +1,31 @@
+//! The state every handler and server function reaches: settings and service clients.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use bollard::Docker;
+use leptos::prelude::LeptosOptions;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{config::Config, nginx::Nginx};
+
+/// Cheap to clone: every field is a handle or an `Arc`.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+    pub db: PgPool,
+    pub redis: fred::clients::Pool,
+    pub docker: Docker,
+    pub nginx: Arc<Nginx>,
+    pub metrics: PrometheusHandle,
+    pub instance_id: Uuid,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

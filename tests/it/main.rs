@@ -1,0 +1,8 @@
+//! The integration suite: one binary, real PostgreSQL, Redis, Docker and nginx.
+//! Each test gets its own database; `make services` starts what they need.
+
+mod support;
+
+mod binary;
+mod health;
+mod http_basics;

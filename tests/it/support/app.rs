@@ -1,0 +1,212 @@
+//! [`TestApp`]: a Slipway server on a random port with a database of its own.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use slipway::server::{
+    config::{Config, Settings},
+    AppState, Application,
+};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use super::env::{database_url_for, lookup, required};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    _data_dir: tempfile::TempDir,
+}
+
+#[derive(Default)]
+pub struct TestAppBuilder {
+    /// A PostgreSQL server URL (any database) to create the test database on, instead of
+    /// the shared one.
+    postgres_url: Option<String>,
+    redis_url: Option<String>,
+    overrides: HashMap<String, String>,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::builder().build().await
+    }
+
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        let body = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: body is not JSON: {e}"));
+        (status, body)
+    }
+
+    /// Stops the server the way SIGTERM does, letting requests in flight finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestAppBuilder {
+    pub fn postgres(mut self, server_url: impl Into<String>) -> Self {
+        self.postgres_url = Some(server_url.into());
+        self
+    }
+
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
+        self
+    }
+
+    pub fn setting(mut self, var: &str, value: impl Into<String>) -> Self {
+        self.overrides.insert(var.to_owned(), value.into());
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        let server_url = self
+            .postgres_url
+            .unwrap_or_else(|| required("DATABASE_URL"));
+        let database_name = create_database(&server_url).await;
+        let data_dir = tempfile::tempdir().expect("temp dir");
+
+        let mut vars: HashMap<String, String> = HashMap::from([
+            (
+                "DATABASE_URL".into(),
+                database_url_for(&server_url, &database_name),
+            ),
+            (
+                "REDIS_URL".into(),
+                self.redis_url.unwrap_or_else(|| required("REDIS_URL")),
+            ),
+            ("SECRET_KEY".into(), required("SECRET_KEY")),
+            ("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into()),
+            (
+                "LEPTOS_SITE_ROOT".into(),
+                super::env::repo_root()
+                    .join("target/site")
+                    .display()
+                    .to_string(),
+            ),
+            ("DATA_DIR".into(), data_dir.path().display().to_string()),
+            (
+                "NGINX_LISTEN_PORT".into(),
+                lookup("NGINX_LISTEN_PORT").unwrap_or_else(|| "8080".into()),
+            ),
+            ("HEALTH_CHECK_TIMEOUT_MS".into(), "1000".into()),
+            ("DATABASE_MAX_CONNECTIONS".into(), "4".into()),
+            ("LOG_LEVEL".into(), "warn".into()),
+        ]);
+        if let Some(docker_host) = lookup("DOCKER_HOST") {
+            vars.insert("DOCKER_HOST".into(), docker_host);
+        }
+        vars.extend(self.overrides);
+
+        let settings = Settings::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let config = Config::from_settings(&settings).expect("test settings are valid");
+        slipway::server::telemetry::init_logging(&config);
+        let app = Application::build(config)
+            .await
+            .unwrap_or_else(|e| panic!("Slipway did not start: {e}"));
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.serve(async {
+            let _ = rx.await;
+        }));
+
+        TestApp {
+            addr,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            state,
+            shutdown: Some(tx),
+            server: Some(server),
+            _data_dir: data_dir,
+        }
+    }
+}
+
+/// Creates `slipway_test_<pid>_<n>` and, once per process, drops databases left by test
+/// processes that no longer run (a crashed or interrupted run leaves them behind).
+async fn create_database(server_url: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let pid = std::process::id();
+    let name = format!(
+        "slipway_test_{pid}_{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin_url = database_url_for(server_url, "postgres");
+    let mut conn = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+        panic!("cannot connect to PostgreSQL to create a test database ({e}): run `make services`")
+    });
+
+    drop_stale_databases(&mut conn).await;
+    // The name is ours: a prefix, a pid and a counter.
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+    name
+}
+
+async fn drop_stale_databases(conn: &mut PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'slipway\\_test\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("list test databases");
+    for name in names {
+        let owner_pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive =
+            owner_pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            // Another process may drop it at the same moment: ignore "does not exist".
+            let quoted = name.replace('"', "\"\"");
+            let drop = format!("DROP DATABASE IF EXISTS \"{quoted}\" WITH (FORCE)");
+            let _ = sqlx::query(AssertSqlSafe(drop)).execute(&mut *conn).await;
+        }
+    }
+}

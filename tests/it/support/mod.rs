@@ -1,0 +1,8 @@
+//! Test support: a [`TestApp`] builder and private service instances for outage tests.
+
+pub mod app;
+pub mod env;
+pub mod services;
+pub mod wait;
+
+pub use app::TestApp;
