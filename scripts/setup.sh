@@ -74,6 +74,9 @@ if [ "${1:-}" = sqlx-cli ] && [ "$(installed_version cargo sqlx --version)" != "
   cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
 fi
 
+node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
+[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is needed (Playwright, Tailwind); this machine has $(node --version)"
+
 # --- npm: Tailwind, wasm-opt (binaryen) and Playwright -----------------------------------------
 # Debian's binaryen is too old (its wasm-opt breaks hydration); cargo-leptos finds ours first.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
