@@ -10,6 +10,9 @@ export SQLX_OFFLINE := true
 # Playwright drives Debian's Chromium; it must never try to download its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export CARGO_TERM_COLOR ?= never
+# cargo-leptos sets this when it builds; leptos_config reads it at compile time, so every
+# cargo command sets it too, or `cargo test` and `cargo leptos build` rebuild each other's crates.
+export LEPTOS_OUTPUT_NAME := slipway
 
 # One cargo target directory shared by every clone on this machine (CI clones afresh), linked
 # as ./target so the paths cargo-leptos and the binary expect stay the same.

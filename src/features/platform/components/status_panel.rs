@@ -44,6 +44,16 @@ pub fn StatusPanel() -> impl IntoView {
     }
 }
 
+fn service_label(check: &str) -> &'static str {
+    match check {
+        "postgres" => "PostgreSQL",
+        "redis" => "Redis",
+        "docker" => "Docker engine",
+        "nginx" => "nginx",
+        _ => "Unknown service",
+    }
+}
+
 #[component]
 fn Report(report: HealthReport) -> impl IntoView {
     let all_ok = report.status == HealthStatus::Ok;
@@ -58,7 +68,7 @@ fn Report(report: HealthReport) -> impl IntoView {
                 <li class="flex items-center justify-between gap-4 py-2" data-check=name data-ok=check.ok.to_string()>
                     <span class="flex items-center gap-2">
                         <StatusDot ok=check.ok />
-                        <span class="font-medium capitalize">{name}</span>
+                        <span class="font-medium">{service_label(name)}</span>
                         {check.detail.map(|d| view! { <span class="text-xs text-slate-500">{d}</span> })}
                     </span>
                     <span class="text-sm text-slate-600 dark:text-slate-400">
