@@ -81,5 +81,7 @@ node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
 # Debian's binaryen is too old (its wasm-opt breaks hydration); cargo-leptos finds ours first.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  # `npm ci` refuses lock files that omit other platforms' optional packages, which npm 11
+  # writes; `install --no-save` installs exactly the locked versions and never rewrites the lock.
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-save --no-audit --no-fund --loglevel=error
 fi
