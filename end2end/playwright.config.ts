@@ -17,6 +17,7 @@ const chromiumArgs = [
 
 export default defineConfig({
   testDir: "./tests",
+  outputDir: "./test-results",
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,

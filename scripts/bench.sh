@@ -6,10 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . ./.env; set +a
+. scripts/lib.sh
 
-for tool in wrk brotli; do
-  command -v "$tool" >/dev/null || { echo "bench: installing $tool"; apt-get install -y -qq "$tool" >/dev/null; }
-done
+missing=()
+for tool in wrk brotli curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "bench: install ${missing[*]} first" >&2; exit 1; }
+  echo "bench: installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
 addr=127.0.0.1:8200
 duration=${BENCH_SECONDS:-15}
@@ -19,7 +24,7 @@ wasm_raw=$(stat -c %s "$wasm")
 wasm_br=$(brotli -c -q 11 "$wasm" | wc -c)
 
 bench_db=slipway_bench
-psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $bench_db WITH (FORCE)" -c "CREATE DATABASE $bench_db"
+pg_recreate_db "$bench_db"
 data_dir=$(mktemp -d)
 DATABASE_URL=${DATABASE_URL%/*}/$bench_db LEPTOS_SITE_ADDR=$addr LEPTOS_SITE_ROOT=target/site \
   DATA_DIR=$data_dir NGINX_SITES_DIR=$data_dir/sites LOG_LEVEL=warn APP_ENV=production \

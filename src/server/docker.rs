@@ -1,16 +1,46 @@
 //! The Docker engine through bollard.
 
 use bollard::{Docker, API_DEFAULT_VERSION};
+use tokio::sync::RwLock;
 
 use super::config::DockerHost;
 
 /// Seconds bollard waits for any one engine request.
 const REQUEST_TIMEOUT_SECS: u64 = 120;
 
-/// A client for the configured engine. Nothing is sent yet: an engine that is down at
-/// start-up shows in `/health` instead of stopping Slipway. Only a socket path that does not
-/// exist at all fails here, since that is a wrong DOCKER_HOST rather than an outage.
-pub fn connect(host: &DockerHost) -> Result<Docker, bollard::errors::Error> {
+/// The engine at `DOCKER_HOST`. The client is made on first use and kept once the engine has
+/// answered, so an engine that is down (or whose socket does not exist yet) when Slipway
+/// starts shows in `/health` and is picked up when it comes, without a restart.
+pub struct Engine {
+    host: DockerHost,
+    client: RwLock<Option<Docker>>,
+}
+
+impl Engine {
+    pub fn new(host: DockerHost) -> Self {
+        Self {
+            host,
+            client: RwLock::new(None),
+        }
+    }
+
+    /// A client that speaks the engine's API version (Debian's engine 20.10 answers 1.41),
+    /// so versions we report are true.
+    pub async fn client(&self) -> Result<Docker, bollard::errors::Error> {
+        if let Some(client) = self.client.read().await.as_ref() {
+            return Ok(client.clone());
+        }
+        let mut slot = self.client.write().await;
+        if let Some(client) = slot.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = connect(&self.host)?.negotiate_version().await?;
+        *slot = Some(client.clone());
+        Ok(client)
+    }
+}
+
+fn connect(host: &DockerHost) -> Result<Docker, bollard::errors::Error> {
     match host {
         DockerHost::Unix(path) => Docker::connect_with_socket(
             &path.to_string_lossy(),
@@ -19,18 +49,6 @@ pub fn connect(host: &DockerHost) -> Result<Docker, bollard::errors::Error> {
         ),
         DockerHost::Tcp(addr) => {
             Docker::connect_with_http(addr, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
-        }
-    }
-}
-
-/// Settles on the API version the engine speaks (Debian's engine 20.10 answers 1.41), so
-/// versions we report are true. Falls back to the unnegotiated client when the engine is down.
-pub async fn negotiate(docker: Docker) -> Docker {
-    match docker.clone().negotiate_version().await {
-        Ok(negotiated) => negotiated,
-        Err(e) => {
-            tracing::warn!(error = %e, "Docker engine not reachable at start-up; /health will report it");
-            docker
         }
     }
 }

@@ -86,6 +86,10 @@ async fn check_postgres(state: &AppState) -> Result<Option<String>, String> {
 }
 
 async fn check_redis(state: &AppState) -> Result<Option<String>, String> {
+    // While fred reconnects, a command would wait for the connection: say so at once instead.
+    if !state.redis.is_connected() {
+        return Err("Redis is not connected".to_owned());
+    }
     state.redis.ping::<String>(None).await.map_err(|e| {
         tracing::warn!(error = %e, "health: redis ping failed");
         "Redis did not answer".to_owned()
@@ -94,11 +98,13 @@ async fn check_redis(state: &AppState) -> Result<Option<String>, String> {
 }
 
 async fn check_docker(state: &AppState) -> Result<Option<String>, String> {
-    state.docker.ping().await.map_err(|e| {
-        tracing::warn!(error = %e, "health: docker ping failed");
+    let unreachable = |e: bollard::errors::Error| {
+        tracing::warn!(error = %e, "health: docker engine unreachable");
         "the Docker engine did not answer".to_owned()
-    })?;
-    Ok(Some(format!("API {}", state.docker.client_version())))
+    };
+    let docker = state.docker.client().await.map_err(unreachable)?;
+    docker.ping().await.map_err(unreachable)?;
+    Ok(Some(format!("API {}", docker.client_version())))
 }
 
 async fn check_nginx(state: &AppState) -> Result<Option<String>, String> {

@@ -3,6 +3,7 @@
 use std::{
     io,
     path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
 };
 
 use super::config::{Config, ConfigError};
@@ -52,9 +53,13 @@ impl Nginx {
     /// Writes and removes a probe file: the only reliable test of writability (permissions,
     /// read-only mounts and full disks all show up here).
     pub fn probe_sites_dir(&self) -> io::Result<()> {
-        let probe = self
-            .sites_dir
-            .join(format!(".slipway-probe-{}", std::process::id()));
+        // One name per probe: concurrent health checks must not remove each other's file.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let probe = self.sites_dir.join(format!(
+            ".slipway-probe-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::write(&probe, b"")?;
         std::fs::remove_file(&probe)
     }

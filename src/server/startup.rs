@@ -2,8 +2,9 @@
 
 use std::{future::Future, net::SocketAddr, process::ExitCode, sync::Arc};
 
+use fred::interfaces::ClientLike;
 use leptos::{config::Env, prelude::LeptosOptions};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Notify};
 
 use super::{
     config::{Config, ConfigError, Settings},
@@ -15,6 +16,9 @@ use super::{
 /// Exit code for a configuration problem, so scripts can tell it from a crash.
 const EXIT_CONFIG: u8 = 2;
 
+/// How long requests in flight may run on after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("{0}")]
@@ -25,8 +29,6 @@ pub enum StartupError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot connect to Redis (REDIS_URL): {0}")]
     Redis(#[from] fred::error::Error),
-    #[error("cannot set up the Docker client (DOCKER_HOST): {0}")]
-    Docker(#[from] bollard::errors::Error),
     #[error("cannot listen on {addr} (LEPTOS_SITE_ADDR): {source}")]
     Bind {
         addr: SocketAddr,
@@ -102,7 +104,10 @@ impl Application {
             .await
             .map_err(StartupError::Postgres)?;
         let redis = redis::connect(&config).await?;
-        let docker = docker::negotiate(docker::connect(&config.docker_host)?).await;
+        let docker = Arc::new(docker::Engine::new(config.docker_host.clone()));
+        if let Err(e) = docker.client().await {
+            tracing::warn!(error = %e, "Docker engine not reachable at start-up; /health will report it");
+        }
 
         let listener = TcpListener::bind(config.site_addr)
             .await
@@ -149,19 +154,36 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then lets requests in flight finish.
+    /// Serves until `shutdown` resolves, then lets requests in flight finish for at most
+    /// [`SHUTDOWN_GRACE`]: a long-lived stream must not keep the process alive for ever.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = http::router(self.state.clone());
-        axum::serve(
+        let stopping = Arc::new(Notify::new());
+        let server = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        .with_graceful_shutdown({
+            let stopping = stopping.clone();
+            async move {
+                shutdown.await;
+                stopping.notify_one();
+            }
+        });
+        tokio::select! {
+            result = server => result?,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway"),
+        }
         self.state.db.close().await;
+        if let Err(e) = self.state.redis.quit().await {
+            tracing::debug!(error = %e, "closing the Redis pool");
+        }
         Ok(())
     }
 }

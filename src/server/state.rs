@@ -3,13 +3,12 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use bollard::Docker;
 use leptos::prelude::LeptosOptions;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{config::Config, nginx::Nginx};
+use super::{config::Config, docker::Engine, nginx::Nginx};
 
 /// Cheap to clone: every field is a handle or an `Arc`.
 #[derive(Clone)]
@@ -18,7 +17,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: PgPool,
     pub redis: fred::clients::Pool,
-    pub docker: Docker,
+    pub docker: Arc<Engine>,
     pub nginx: Arc<Nginx>,
     pub metrics: PrometheusHandle,
     pub instance_id: Uuid,

@@ -7,7 +7,8 @@ use std::{
 };
 
 use crate::support::{
-    env::{lookup, required},
+    app::create_database,
+    env::{database_url_for, lookup, required},
     wait,
 };
 
@@ -124,7 +125,11 @@ async fn sigterm_shuts_down_gracefully() {
         .and_then(|l| l.local_addr())
         .unwrap()
         .port();
-    let database_url = required("DATABASE_URL");
+    let server_url = required("DATABASE_URL");
+    let database_url = database_url_for(&server_url, &create_database(&server_url).await);
+    // Logs go to a file: a pipe nobody reads while the server runs could fill up and block it.
+    let log_path = dir.path().join("stdout.log");
+    let log_file = std::fs::File::create(&log_path).expect("log file");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
         .current_dir(dir.path())
         .env_clear()
@@ -138,8 +143,8 @@ async fn sigterm_shuts_down_gracefully() {
         )
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("APP_ENV", "production")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(log_file)
+        .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("start slipway");
@@ -163,8 +168,7 @@ async fn sigterm_shuts_down_gracefully() {
         .expect("wait");
     assert_eq!(status.code(), Some(0), "clean exit after SIGTERM");
 
-    let output = child.wait_with_output().await.expect("output");
-    let logs = String::from_utf8_lossy(&output.stdout);
+    let logs = std::fs::read_to_string(&log_path).expect("logs");
     // Production logs are JSON, one object per line, and never carry the database password.
     let first = logs.lines().next().expect("some log lines");
     let line: serde_json::Value =

@@ -167,6 +167,21 @@ async fn nginx_not_listening_is_reported() {
 }
 
 #[tokio::test]
+async fn a_missing_docker_socket_does_not_stop_slipway() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::builder()
+        .setting(
+            "DOCKER_HOST",
+            format!("unix://{}/docker.sock", dir.path().display()),
+        )
+        .build()
+        .await;
+    let (status, body) = health(&app).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["down"], serde_json::json!(["docker"]), "{body}");
+}
+
+#[tokio::test]
 async fn an_unreachable_docker_engine_is_reported() {
     // A socket file nobody listens on: what a stopped dockerd leaves behind.
     let dir = tempfile::tempdir().unwrap();

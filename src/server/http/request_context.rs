@@ -66,7 +66,7 @@ pub async fn track(req: Request, next: Next) -> Response {
         );
     });
     let labels = [
-        ("method", method.to_string()),
+        ("method", method_label(&method).to_owned()),
         ("route", route),
         ("status", status.to_string()),
     ];
@@ -89,6 +89,21 @@ pub async fn tag_route(matched: Option<MatchedPath>, req: Request, next: Next) -
             .insert(RouteLabel(matched.as_str().into()));
     }
     response
+}
+
+/// Clients may send any method name; only the standard ones get a label of their own.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Requests no route matched: static assets or pages that do not exist.

@@ -170,7 +170,7 @@ impl TestAppBuilder {
 
 /// Creates `slipway_test_<pid>_<n>` and, once per process, drops databases left by test
 /// processes that no longer run (a crashed or interrupted run leaves them behind).
-async fn create_database(server_url: &str) -> String {
+pub async fn create_database(server_url: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let pid = std::process::id();
     let name = format!(

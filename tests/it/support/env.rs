@@ -17,19 +17,17 @@ pub fn required(var: &str) -> String {
 
 pub fn lookup(var: &str) -> Option<String> {
     static DOTENV: OnceLock<HashMap<String, String>> = OnceLock::new();
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .or_else(|| {
-            DOTENV
-                .get_or_init(|| {
-                    dotenvy::from_path_iter(repo_root().join(".env"))
-                        .map(|iter| iter.filter_map(Result::ok).collect())
-                        .unwrap_or_default()
-                })
-                .get(var)
-                .cloned()
-        })
+    // As in Slipway itself, a variable in the environment wins over .env even when empty.
+    std::env::var(var).ok().or_else(|| {
+        DOTENV
+            .get_or_init(|| {
+                dotenvy::from_path_iter(repo_root().join(".env"))
+                    .map(|iter| iter.filter_map(Result::ok).collect())
+                    .unwrap_or_default()
+            })
+            .get(var)
+            .cloned()
+    })
 }
 
 /// `DATABASE_URL` with its database name replaced.
