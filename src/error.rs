@@ -17,8 +17,11 @@ pub enum AppError {
     BadRequest { message: String },
     #[error("You need to log in first.")]
     Unauthorized,
-    #[error("You are not allowed to do that.")]
-    Forbidden,
+    /// Unknown account, wrong password and disabled account alike: nothing tells them apart.
+    #[error("Wrong username, email or password.")]
+    InvalidCredentials,
+    #[error("{message}")]
+    Forbidden { message: String },
     #[error("Not found.")]
     NotFound,
     #[error("{message}")]
@@ -43,7 +46,8 @@ impl AppError {
         match self {
             Self::BadRequest { .. } => "bad_request",
             Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden { .. } => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::Validation { .. } => "validation",
@@ -57,14 +61,20 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest { .. } => 400,
-            Self::Unauthorized => 401,
-            Self::Forbidden => 403,
+            Self::Unauthorized | Self::InvalidCredentials => 401,
+            Self::Forbidden { .. } => 403,
             Self::NotFound => 404,
             Self::Conflict { .. } => 409,
             Self::Validation { .. } => 422,
             Self::TooManyRequests { .. } => 429,
             Self::Unavailable { .. } => 503,
             Self::Internal { .. } => 500,
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            message: message.into(),
         }
     }
 

@@ -106,6 +106,8 @@ pub struct Config {
     pub log_level: String,
     pub log_format: LogFormat,
     pub health_check_timeout: Duration,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_timeout: Duration,
 }
 
 /// Where settings are looked up: the process environment first, then `.env`.
@@ -284,11 +286,20 @@ impl Config {
                     ms => ms,
                 },
             ),
+            session_idle_timeout: seconds(s, "SESSION_IDLE_TIMEOUT_SECS", 12 * 3600)?,
+            session_absolute_timeout: seconds(s, "SESSION_ABSOLUTE_TIMEOUT_SECS", 7 * 24 * 3600)?,
         })
     }
 
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
+    }
+}
+
+fn seconds(s: &Settings, var: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    match s.parsed(var, default, "a number of seconds")? {
+        0 => Err(ConfigError::new(var, "must be above 0")),
+        secs => Ok(Duration::from_secs(secs)),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Everything that only runs on the server. Compiled with the `ssr` feature alone, so none of
 //! it (nor the crates it uses) can reach the WASM bundle.
 
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod db;

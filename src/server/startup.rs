@@ -7,6 +7,7 @@ use leptos::{config::Env, prelude::LeptosOptions};
 use tokio::{net::TcpListener, sync::Notify};
 
 use super::{
+    auth,
     config::{Config, ConfigError, Settings},
     db, docker, http,
     nginx::Nginx,
@@ -27,6 +28,8 @@ pub enum StartupError {
     Postgres(#[source] sqlx::Error),
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot issue the first-run setup token: {0}")]
+    Setup(String),
     #[error("cannot connect to Redis (REDIS_URL): {0}")]
     Redis(#[from] fred::error::Error),
     #[error("cannot listen on {addr} (LEPTOS_SITE_ADDR): {source}")]
@@ -100,6 +103,16 @@ impl Application {
 
         let db = db::connect(&config).await.map_err(StartupError::Postgres)?;
         db::migrate(&db).await?;
+        let setup_token = auth::setup::ensure(&db, &config.data_dir)
+            .await
+            .map_err(|e| StartupError::Setup(e.to_string()))?;
+        if let Some(token) = setup_token {
+            // Printed, not logged: the operator needs it once, log pipelines keep things for ever.
+            eprintln!(
+                "\n  No account exists yet. Register the first (admin) account with this setup token:\n\n      {token}\n\n  (also in {})\n",
+                auth::setup::token_file(&config.data_dir).display()
+            );
+        }
         let instance_id = db::instance::instance_id(&db)
             .await
             .map_err(StartupError::Postgres)?;

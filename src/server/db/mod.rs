@@ -1,6 +1,9 @@
 //! PostgreSQL: the connection pool, migrations and the repository modules for each table group.
 
+pub mod audit;
 pub mod instance;
+pub mod settings;
+pub mod users;
 
 use std::time::Duration;
 

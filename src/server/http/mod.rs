@@ -1,6 +1,8 @@
 //! The HTTP surface: plain axum routes (health, metrics, later the REST API) next to the
 //! Leptos pages and server functions, and the middleware every request passes.
 
+mod api;
+mod csrf;
 mod health;
 mod metrics;
 pub mod request_context;
@@ -42,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
+        .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -52,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         >(page_context, shell))
         .route_layer(middleware::from_fn(request_context::tag_route))
         .layer(session_layer(&state))
+        .layer(middleware::from_fn(csrf::check_origin))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(request_context::track))
         .with_state(state)

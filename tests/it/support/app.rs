@@ -15,6 +15,49 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use super::env::{database_url_for, lookup, required};
 
+pub const ADMIN_PASSWORD: &str = "a long admin passphrase";
+
+/// A person's browser: a cookie jar and the server's address.
+pub struct Browser {
+    pub client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        json_of(response).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        json_of(response).await
+    }
+}
+
+/// Status and JSON body (`null` for an empty one).
+pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+    };
+    (status, body)
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
@@ -62,6 +105,48 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("GET {path}: body is not JSON: {e}"));
         (status, body)
+    }
+
+    /// A client with its own cookie jar: one browser, one person.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            base: self.url(""),
+        }
+    }
+
+    /// The first-run token Slipway wrote to its data directory.
+    pub fn setup_token(&self) -> String {
+        std::fs::read_to_string(self._data_dir.path().join("setup-token"))
+            .expect("setup token file")
+            .trim()
+            .to_owned()
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
+    /// Registers the first account (the admin) and returns its signed-in browser.
+    pub async fn with_admin(&self) -> Browser {
+        let browser = self.browser();
+        let (status, body) = browser
+            .post_json(
+                "/api/v1/auth/register",
+                serde_json::json!({
+                    "username": "admin",
+                    "email": "admin@example.com",
+                    "password": ADMIN_PASSWORD,
+                    "setup_token": self.setup_token(),
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        browser
     }
 
     /// Stops the server the way SIGTERM does, letting requests in flight finish.

@@ -1,0 +1,3 @@
+//! Accounts and sessions: what the browser and API clients send and get back.
+
+pub mod types;

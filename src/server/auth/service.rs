@@ -1,0 +1,287 @@
+//! Registration, sign-in and sign-out: the rules, once, for the REST API and the UI alike.
+
+use std::{collections::BTreeMap, net::IpAddr};
+
+use serde_json::json;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{password, session, setup};
+use crate::{
+    error::AppError,
+    features::auth::types::{LoginRequest, Me, RegisterRequest, Role},
+    server::{
+        db::{self, audit::Event, users::UserRow},
+        error::internal,
+        AppState,
+    },
+};
+
+/// Where a request came from, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<IpAddr>,
+}
+
+/// The registration policy an admin chooses (`settings.registration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    Open,
+    Invite,
+    Closed,
+}
+
+pub async fn registration_policy(state: &AppState) -> Result<Registration, AppError> {
+    let value = db::settings::get(&state.db, "registration")
+        .await
+        .map_err(|e| internal("read registration policy", e))?;
+    Ok(match value.as_ref().and_then(|v| v.as_str()) {
+        Some("open") => Registration::Open,
+        Some("invite") => Registration::Invite,
+        _ => Registration::Closed,
+    })
+}
+
+pub async fn register(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+    request: RegisterRequest,
+) -> Result<Me, AppError> {
+    let username = request.username.trim();
+    let email = request.email.trim();
+    validate_registration(username, email, &request.password)?;
+
+    let first_account = !db::users::any_exist(&state.db)
+        .await
+        .map_err(|e| internal("count users", e))?;
+    if !first_account {
+        match registration_policy(state).await? {
+            Registration::Open => {}
+            Registration::Invite => {
+                return Err(AppError::forbidden(
+                    "Registration needs an invite link from an admin.",
+                ))
+            }
+            Registration::Closed => return Err(AppError::forbidden("Registration is closed.")),
+        }
+    }
+
+    // Hash before the transaction: it takes tens of milliseconds and needs no lock.
+    let hash = password::hash(request.password.clone())
+        .await
+        .map_err(|e| internal("hash password", e))?;
+
+    let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
+    let role = if first_account {
+        // Taking the token row is what makes it single-use, even between two racing requests.
+        let stored = db::settings::take(&mut *tx, setup::SETTING)
+            .await
+            .map_err(|e| internal("take setup token", e))?;
+        let token = request.setup_token.as_deref().unwrap_or_default();
+        if !stored.is_some_and(|stored| setup::matches(&stored, token)) {
+            return Err(AppError::field(
+                "setup_token",
+                "is not this server's setup token (see the start-up log or DATA_DIR/setup-token)",
+            ));
+        }
+        "admin"
+    } else {
+        "user"
+    };
+    let user = db::users::insert(
+        &mut tx,
+        db::users::NewUser {
+            username,
+            email,
+            display_name: username,
+            password_hash: &hash,
+            role,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        db::users::InsertError::UsernameTaken => AppError::field("username", "is already taken"),
+        db::users::InsertError::EmailTaken => {
+            AppError::field("email", "already belongs to an account")
+        }
+        db::users::InsertError::Db(e) => internal("insert user", e),
+    })?;
+    db::audit::record(
+        &mut *tx,
+        Event {
+            actor_id: Some(user.id),
+            action: "user.registered",
+            subject: Some(&user.username),
+            ip: client.ip.map(|ip| ip.to_string()),
+            details: json!({ "role": role, "first_account": first_account }),
+        },
+    )
+    .await
+    .map_err(|e| internal("audit", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    if first_account {
+        setup::forget(&state.config.data_dir);
+    }
+
+    session::start(session, user.id).await?;
+    Ok(me(&user))
+}
+
+pub async fn login(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+    request: LoginRequest,
+) -> Result<Me, AppError> {
+    let login = request.login.trim();
+    let user = db::users::find_by_login(&state.db, login)
+        .await
+        .map_err(|e| internal("find user", e))?;
+    // Unknown users cost one hash too, so response time does not reveal who has an account.
+    let verified = password::verify(
+        request.password.clone(),
+        user.as_ref().and_then(|u| u.password_hash.clone()),
+    )
+    .await;
+
+    let accepted = match (&user, verified) {
+        (Some(user), password::Verified::Yes | password::Verified::YesNeedsRehash) => {
+            user.disabled_at.is_none()
+        }
+        _ => false,
+    };
+    let Some(user) = user.filter(|_| accepted) else {
+        audit(state, None, "login.failed", Some(login), client, json!({})).await?;
+        return Err(AppError::InvalidCredentials);
+    };
+
+    // A hash made with weaker parameters than today's is replaced while the password is at hand.
+    let new_hash = match verified {
+        password::Verified::YesNeedsRehash => Some(
+            password::hash(request.password)
+                .await
+                .map_err(|e| internal("rehash password", e))?,
+        ),
+        _ => None,
+    };
+    db::users::record_login(&state.db, user.id, new_hash.as_deref())
+        .await
+        .map_err(|e| internal("record login", e))?;
+    session::start(session, user.id).await?;
+    audit(
+        state,
+        Some(user.id),
+        "login.succeeded",
+        Some(&user.username),
+        client,
+        json!({}),
+    )
+    .await?;
+    Ok(me(&user))
+}
+
+pub async fn logout(state: &AppState, session: &Session, client: &Client) -> Result<(), AppError> {
+    let user_id = session::user_id(session, state.config.session_absolute_timeout).await?;
+    session::end(session).await?;
+    if let Some(user_id) = user_id {
+        audit(state, Some(user_id), "logout", None, client, json!({})).await?;
+    }
+    Ok(())
+}
+
+/// The signed-in, enabled account behind this session, or 401.
+pub async fn current_user(state: &AppState, session: &Session) -> Result<UserRow, AppError> {
+    let Some(user_id) = session::user_id(session, state.config.session_absolute_timeout).await?
+    else {
+        return Err(AppError::Unauthorized);
+    };
+    match db::users::find_by_id(&state.db, user_id)
+        .await
+        .map_err(|e| internal("load user", e))?
+    {
+        Some(user) if user.disabled_at.is_none() => Ok(user),
+        // Deleted or disabled since sign-in: the session dies with the account's access.
+        _ => {
+            session::end(session).await?;
+            Err(AppError::Unauthorized)
+        }
+    }
+}
+
+pub fn me(user: &UserRow) -> Me {
+    Me {
+        id: user.id.to_string(),
+        username: user.username.clone(),
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: if user.role == "admin" {
+            Role::Admin
+        } else {
+            Role::User
+        },
+        created_at: user
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }
+}
+
+async fn audit(
+    state: &AppState,
+    actor_id: Option<Uuid>,
+    action: &str,
+    subject: Option<&str>,
+    client: &Client,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    db::audit::record(
+        &state.db,
+        Event {
+            actor_id,
+            action,
+            subject,
+            ip: client.ip.map(|ip| ip.to_string()),
+            details,
+        },
+    )
+    .await
+    .map_err(|e| internal("audit", e))
+}
+
+fn validate_registration(username: &str, email: &str, password: &str) -> Result<(), AppError> {
+    let mut fields = BTreeMap::new();
+    let username_ok = (3..=32).contains(&username.len())
+        && username.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if !username_ok {
+        fields.insert(
+            "username".to_owned(),
+            "must be 3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                .to_owned(),
+        );
+    }
+    let email_ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if !email_ok {
+        fields.insert("email".to_owned(), "is not an email address".to_owned());
+    }
+    if let Err(problem) = password::check(password, &[username, email]) {
+        fields.insert("password".to_owned(), problem.to_string());
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation {
+            message: "Some fields need attention.".to_owned(),
+            fields,
+        })
+    }
+}

@@ -1,0 +1,454 @@
+//! Registration, sign-in, sessions and the rules that keep them safe, through the REST API.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{
+    app::{json_of, ADMIN_PASSWORD},
+    wait, TestApp,
+};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn open_registration(app: &TestApp) {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('registration', '\"open\"')")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+}
+
+fn user(name: &str) -> Value {
+    json!({ "username": name, "email": format!("{name}@example.com"), "password": PASSWORD })
+}
+
+/// The `slipway` session cookie a response set, as `name=value`.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("slipway="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+async fn login_raw(
+    app: &TestApp,
+    login: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "login": login, "password": password }));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn me_with(app: &TestApp, cookie: &str) -> u16 {
+    app.client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_first_account_needs_the_setup_token_and_becomes_admin() {
+    let app = TestApp::new().await;
+    let token = app.setup_token();
+    assert!(token.len() >= 32, "a long random token: {token}");
+    let browser = app.browser();
+
+    let (status, body) = browser
+        .post_json("/api/v1/auth/register", user("first"))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["fields"]["setup_token"].is_string(), "{body}");
+
+    let mut wrong = user("first");
+    wrong["setup_token"] = json!("not-the-token");
+    let (status, _) = browser.post_json("/api/v1/auth/register", wrong).await;
+    assert_eq!(status, 422);
+
+    let mut right = user("first");
+    right["setup_token"] = json!(token);
+    let (status, body) = browser
+        .post_json("/api/v1/auth/register", right.clone())
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["role"], "admin");
+    assert_eq!(body["username"], "first");
+    assert!(
+        !app.data_dir().join("setup-token").exists(),
+        "the token file goes with its use"
+    );
+
+    // Signed in by registering.
+    let (status, me) = browser.get_json("/api/v1/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["email"], "first@example.com");
+
+    // The token dies with its use, and registration is closed once an admin exists.
+    right["username"] = json!("second");
+    right["email"] = json!("second@example.com");
+    let (status, body) = app
+        .browser()
+        .post_json("/api/v1/auth/register", right)
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+}
+
+#[tokio::test]
+async fn bad_registration_input_names_every_field() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    open_registration(&app).await;
+    let (status, body) = app
+        .browser()
+        .post_json(
+            "/api/v1/auth/register",
+            json!({ "username": "-x", "email": "nope", "password": "short" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let fields = &body["error"]["fields"];
+    for field in ["username", "email", "password"] {
+        assert!(fields[field].is_string(), "{field}: {body}");
+    }
+    assert_eq!(fields["password"], "must be at least 12 characters");
+}
+
+#[tokio::test]
+async fn common_passwords_and_a_password_equal_to_the_username_are_refused() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    open_registration(&app).await;
+    let browser = app.browser();
+
+    let (status, body) = browser
+        .post_json(
+            "/api/v1/auth/register",
+            json!({ "username": "bob", "email": "bob@example.com", "password": "1qaz2wsx3edc" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .contains("common"),
+        "{body}"
+    );
+
+    let (status, body) = browser
+        .post_json(
+            "/api/v1/auth/register",
+            json!({ "username": "bob.the.builder", "email": "bob@example.com", "password": "Bob.The.Builder" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["password"]
+            .as_str()
+            .unwrap()
+            .contains("username"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn taken_usernames_and_emails_are_field_errors_whatever_their_case() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    open_registration(&app).await;
+    let (status, _) = app
+        .browser()
+        .post_json("/api/v1/auth/register", user("carol"))
+        .await;
+    assert_eq!(status, 201);
+
+    let mut same_name = user("CAROL");
+    same_name["email"] = json!("other@example.com");
+    let (status, body) = app
+        .browser()
+        .post_json("/api/v1/auth/register", same_name)
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["fields"]["username"], "is already taken");
+
+    let mut same_email = user("carol2");
+    same_email["email"] = json!("Carol@Example.com");
+    let (status, body) = app
+        .browser()
+        .post_json("/api/v1/auth/register", same_email)
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["fields"]["email"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn login_works_by_username_or_email_and_failures_look_the_same() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+
+    for login in ["admin", "ADMIN@example.com"] {
+        let response = login_raw(&app, login, ADMIN_PASSWORD, None).await;
+        assert_eq!(response.status(), 200, "{login}");
+    }
+
+    let wrong_password =
+        json_of(login_raw(&app, "admin", "not the admin password", None).await).await;
+    let unknown_user =
+        json_of(login_raw(&app, "nobody", "not the admin password", None).await).await;
+    assert_eq!(wrong_password.0, 401);
+    assert_eq!(
+        wrong_password, unknown_user,
+        "no difference between the two"
+    );
+    assert_eq!(wrong_password.1["error"]["code"], "invalid_credentials");
+}
+
+#[tokio::test]
+async fn long_passwords_are_never_truncated() {
+    let app = TestApp::new().await;
+    let long = "p".repeat(100);
+    let browser = app.browser();
+    let (status, body) = browser
+        .post_json(
+            "/api/v1/auth/register",
+            json!({ "username": "longpw", "email": "l@example.com", "password": long, "setup_token": app.setup_token() }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    assert_eq!(
+        login_raw(&app, "longpw", &format!("{long}x"), None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        login_raw(&app, "longpw", &long[..72], None).await.status(),
+        401
+    );
+    assert_eq!(login_raw(&app, "longpw", &long, None).await.status(), 200);
+}
+
+#[tokio::test]
+async fn logout_deletes_the_session_so_a_replayed_cookie_gets_401() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    let response = login_raw(&app, "admin", ADMIN_PASSWORD, None).await;
+    let cookie = session_cookie(&response).expect("a session cookie");
+    assert_eq!(me_with(&app, &cookie).await, 200);
+
+    let logout = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let cleared = logout.headers().get_all("set-cookie").iter().any(|c| {
+        c.to_str().unwrap().starts_with("slipway=;") || c.to_str().unwrap().contains("Max-Age=0")
+    });
+    assert!(cleared, "the cookie is cleared");
+
+    assert_eq!(
+        me_with(&app, &cookie).await,
+        401,
+        "the old cookie is dead server-side"
+    );
+}
+
+#[tokio::test]
+async fn signing_in_issues_a_new_session_id() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    let first = session_cookie(&login_raw(&app, "admin", ADMIN_PASSWORD, None).await).unwrap();
+    // Signing in again while holding a session id must not keep that id.
+    let second = session_cookie(&login_raw(&app, "admin", ADMIN_PASSWORD, Some(&first)).await)
+        .expect("a new cookie");
+    assert_ne!(first, second);
+    assert_eq!(me_with(&app, &first).await, 401, "the old id is gone");
+    assert_eq!(me_with(&app, &second).await, 200);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_and_samesite_lax() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    let response = login_raw(&app, "admin", ADMIN_PASSWORD, None).await;
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.starts_with("slipway="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+}
+
+#[tokio::test]
+async fn cross_origin_state_changes_are_refused() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    let body = json!({ "login": "admin", "password": ADMIN_PASSWORD });
+
+    let evil = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    assert!(session_cookie(&evil).is_none());
+
+    let fetch_cross_site = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch_cross_site.status(), 403);
+
+    // Server functions are endpoints too.
+    let server_fn = app
+        .client
+        .post(app.url("/rpc/platform_status"))
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server_fn.status(), 403);
+
+    let same_origin = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("origin", format!("http://{}", app.addr))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), 200);
+}
+
+#[tokio::test]
+async fn hello_is_for_signed_in_users_only() {
+    let app = TestApp::new().await;
+    let (status, body) = app.get_json("/api/v1/hello").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "unauthorized");
+
+    let admin = app.with_admin().await;
+    let (status, body) = admin.get_json("/api/v1/hello").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({ "message": "hello world" }));
+}
+
+#[tokio::test]
+async fn a_disabled_users_live_session_dies_at_once() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    assert_eq!(admin.get_json("/api/v1/me").await.0, 200);
+
+    sqlx::query("UPDATE users SET disabled_at = now() WHERE username = 'admin'")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(admin.get_json("/api/v1/me").await.0, 401);
+    // Enabled again, the old session stays dead: it was deleted, not just refused.
+    sqlx::query("UPDATE users SET disabled_at = NULL WHERE username = 'admin'")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(admin.get_json("/api/v1/me").await.0, 401);
+    assert_eq!(
+        login_raw(&app, "admin", ADMIN_PASSWORD, None)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_weaker_stored_hash_is_upgraded_at_the_next_login() {
+    use argon2::{password_hash::PasswordHasher, Algorithm, Argon2, Params, Version};
+
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    let weak = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes())
+    .unwrap()
+    .to_string();
+    sqlx::query("INSERT INTO users (username, email, password_hash) VALUES ('legacy', 'legacy@example.com', $1)")
+        .bind(&weak)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        login_raw(&app, "legacy", PASSWORD, None).await.status(),
+        200
+    );
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'legacy'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert!(stored.contains("m=19456,t=2,p=1"), "upgraded: {stored}");
+    assert_eq!(
+        login_raw(&app, "legacy", PASSWORD, None).await.status(),
+        200,
+        "and still works"
+    );
+}
+
+#[tokio::test]
+async fn sessions_end_at_the_absolute_timeout_however_active() {
+    let app = TestApp::builder()
+        .setting("SESSION_ABSOLUTE_TIMEOUT_SECS", "2")
+        .build()
+        .await;
+    let admin = app.with_admin().await;
+    assert_eq!(admin.get_json("/api/v1/me").await.0, 200);
+    wait::until("the session to expire", Duration::from_secs(10), || async {
+        (admin.get_json("/api/v1/me").await.0 == 401).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failed_and_successful_logins_are_audited() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    login_raw(&app, "admin", "wrong password entirely", None).await;
+    login_raw(&app, "admin", ADMIN_PASSWORD, None).await;
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        actions,
+        ["user.registered", "login.failed", "login.succeeded"]
+    );
+}
