@@ -108,6 +108,9 @@ pub struct Config {
     pub health_check_timeout: Duration,
     pub session_idle_timeout: Duration,
     pub session_absolute_timeout: Duration,
+    /// Prepended to every Redis key Slipway writes itself, so installations (and test runs)
+    /// can share one Redis.
+    pub redis_key_prefix: String,
 }
 
 /// Where settings are looked up: the process environment first, then `.env`.
@@ -288,6 +291,10 @@ impl Config {
             ),
             session_idle_timeout: seconds(s, "SESSION_IDLE_TIMEOUT_SECS", 12 * 3600)?,
             session_absolute_timeout: seconds(s, "SESSION_ABSOLUTE_TIMEOUT_SECS", 7 * 24 * 3600)?,
+            redis_key_prefix: s
+                .optional("REDIS_KEY_PREFIX")
+                .unwrap_or("slipway:")
+                .to_owned(),
         })
     }
 

@@ -452,3 +452,102 @@ async fn failed_and_successful_logins_are_audited() {
         ["user.registered", "login.failed", "login.succeeded"]
     );
 }
+
+#[tokio::test]
+async fn ten_failures_lock_the_account_with_retry_after_and_success_resets_the_count() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    open_registration(&app).await;
+    app.browser()
+        .post_json("/api/v1/auth/register", user("dora"))
+        .await;
+
+    // Nine failures, then a success: the count starts again.
+    for _ in 0..9 {
+        assert_eq!(
+            login_raw(&app, "dora", "wrong password, sorry", None)
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(login_raw(&app, "dora", PASSWORD, None).await.status(), 200);
+    for _ in 0..9 {
+        assert_eq!(
+            login_raw(&app, "dora", "wrong password, sorry", None)
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(
+        login_raw(&app, "dora", PASSWORD, None).await.status(),
+        200,
+        "still not locked"
+    );
+
+    for _ in 0..10 {
+        assert_eq!(
+            login_raw(&app, "dora", "wrong password, sorry", None)
+                .await
+                .status(),
+            401
+        );
+    }
+    // Locked now, even with the right password, and by email as well as by name.
+    for login in ["dora", "DORA@example.com"] {
+        let response = login_raw(&app, login, PASSWORD, None).await;
+        assert_eq!(response.status(), 429, "{login}");
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&retry_after), "{retry_after}");
+        let (_, body) = json_of(response).await;
+        assert_eq!(body["error"]["code"], "too_many_requests");
+    }
+    // Other accounts are not affected.
+    assert_eq!(
+        login_raw(&app, "admin", ADMIN_PASSWORD, None)
+            .await
+            .status(),
+        200
+    );
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action IN ('login.locked_out', 'login.throttled')",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        ["login.locked_out", "login.throttled", "login.throttled"]
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_failures_from_one_address_stop_that_address() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    // Spread over many names, so no single account locks first.
+    for i in 0..100 {
+        let status = login_raw(
+            &app,
+            &format!("guess{}", i % 20),
+            "some password guess",
+            None,
+        )
+        .await
+        .status();
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    let response = login_raw(&app, "admin", ADMIN_PASSWORD, None).await;
+    assert_eq!(
+        response.status(),
+        429,
+        "the address is stopped, whatever the account"
+    );
+    assert!(response.headers().contains_key("retry-after"));
+}

@@ -5,3 +5,4 @@ pub mod password;
 pub mod service;
 pub mod session;
 pub mod setup;
+pub mod throttle;

@@ -6,7 +6,7 @@ use serde_json::json;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{password, session, setup};
+use super::{password, session, setup, throttle};
 use crate::{
     error::AppError,
     features::auth::types::{LoginRequest, Me, RegisterRequest, Role},
@@ -138,6 +138,28 @@ pub async fn login(
     let user = db::users::find_by_login(&state.db, login)
         .await
         .map_err(|e| internal("find user", e))?;
+    let account_key = user.as_ref().map_or_else(
+        || format!("unknown:{}", login.to_lowercase()),
+        |u| u.id.to_string(),
+    );
+    let subject = throttle::Subject {
+        account: &account_key,
+        ip: client.ip,
+    };
+    if let Err(locked) = throttle::check(state, &subject).await {
+        if matches!(locked, AppError::TooManyRequests { .. }) {
+            audit(
+                state,
+                None,
+                "login.throttled",
+                Some(login),
+                client,
+                json!({}),
+            )
+            .await?;
+        }
+        return Err(locked);
+    }
     // Unknown users cost one hash too, so response time does not reveal who has an account.
     let verified = password::verify(
         request.password.clone(),
@@ -153,8 +175,20 @@ pub async fn login(
     };
     let Some(user) = user.filter(|_| accepted) else {
         audit(state, None, "login.failed", Some(login), client, json!({})).await?;
+        if let Some(retry_after_secs) = throttle::record_failure(state, &subject).await? {
+            audit(
+                state,
+                None,
+                "login.locked_out",
+                Some(login),
+                client,
+                json!({ "retry_after_secs": retry_after_secs }),
+            )
+            .await?;
+        }
         return Err(AppError::InvalidCredentials);
     };
+    throttle::clear_account(state, &subject).await?;
 
     // A hash made with weaker parameters than today's is replaced while the password is at hand.
     let new_hash = match verified {

@@ -220,6 +220,8 @@ impl TestAppBuilder {
             ("HEALTH_CHECK_TIMEOUT_MS".into(), "1000".into()),
             ("DATABASE_MAX_CONNECTIONS".into(), "4".into()),
             ("LOG_LEVEL".into(), "warn".into()),
+            // Rate-limit counters of one test must not leak into another's.
+            ("REDIS_KEY_PREFIX".into(), format!("{database_name}:")),
         ]);
         if let Some(docker_host) = lookup("DOCKER_HOST") {
             vars.insert("DOCKER_HOST".into(), docker_host);
