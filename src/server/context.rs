@@ -27,6 +27,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|ConnectInfo(addr)| addr.ip()),
+            // Shown in the sessions list; capped so a client cannot store a novel.
+            user_agent: parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(200).collect()),
         })
     }
 }

@@ -146,10 +146,15 @@ impl Application {
             })
             .build();
 
+        let sessions = auth::session_store::RedisSessionStore::new(
+            redis.clone(),
+            config.redis_key_prefix.clone(),
+        );
         let state = AppState {
             config: Arc::new(config),
             leptos_options,
             db,
+            sessions,
             redis,
             docker,
             nginx: Arc::new(nginx),

@@ -8,7 +8,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{config::Config, docker::Engine, nginx::Nginx};
+use super::{auth::session_store::RedisSessionStore, config::Config, docker::Engine, nginx::Nginx};
 
 /// Cheap to clone: every field is a handle or an `Arc`.
 #[derive(Clone)]
@@ -17,6 +17,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: PgPool,
     pub redis: fred::clients::Pool,
+    pub sessions: RedisSessionStore,
     pub docker: Arc<Engine>,
     pub nginx: Arc<Nginx>,
     pub metrics: PrometheusHandle,

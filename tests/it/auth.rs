@@ -551,3 +551,147 @@ async fn a_hundred_failures_from_one_address_stop_that_address() {
     );
     assert!(response.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn i_can_list_my_sessions_and_revoke_one() {
+    let app = TestApp::new().await;
+    let laptop = app.with_admin().await;
+    let phone = app.browser();
+    let (status, _) = phone
+        .post_json(
+            "/api/v1/auth/login",
+            json!({ "login": "admin", "password": ADMIN_PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, sessions) = laptop.get_json("/api/v1/me/sessions").await;
+    assert_eq!(status, 200, "{sessions}");
+    let sessions = sessions.as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap();
+    assert_eq!(other["ip"], "127.0.0.1");
+    assert!(other["signed_in_at"].is_string());
+
+    let revoke = laptop
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/me/sessions/{}",
+            other["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    assert_eq!(
+        phone.get_json("/api/v1/me").await.0,
+        401,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        laptop.get_json("/api/v1/me").await.0,
+        200,
+        "the laptop is not"
+    );
+
+    let again = laptop
+        .client
+        .delete(app.url(&format!(
+            "/api/v1/me/sessions/{}",
+            other["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+}
+
+#[tokio::test]
+async fn another_users_session_cannot_be_revoked() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    open_registration(&app).await;
+    let eve = app.browser();
+    assert_eq!(
+        eve.post_json("/api/v1/auth/register", user("eve")).await.0,
+        201
+    );
+
+    let (_, sessions) = admin.get_json("/api/v1/me/sessions").await;
+    let admin_session = sessions[0]["id"].as_str().unwrap().to_owned();
+    let response = eve
+        .client
+        .delete(app.url(&format!("/api/v1/me/sessions/{admin_session}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(admin.get_json("/api/v1/me").await.0, 200);
+}
+
+#[tokio::test]
+async fn changing_the_password_signs_out_every_other_session() {
+    let app = TestApp::new().await;
+    let laptop = app.with_admin().await;
+    let phone = app.browser();
+    phone
+        .post_json(
+            "/api/v1/auth/login",
+            json!({ "login": "admin", "password": ADMIN_PASSWORD }),
+        )
+        .await;
+    let new_password = "a brand new passphrase";
+
+    let (status, body) = laptop
+        .post_json(
+            "/api/v1/me/password",
+            json!({ "current_password": "not the current one", "new_password": new_password }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["current_password"].is_string(),
+        "{body}"
+    );
+
+    let (status, body) = laptop
+        .post_json(
+            "/api/v1/me/password",
+            json!({ "current_password": ADMIN_PASSWORD, "new_password": "short" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["new_password"].is_string(),
+        "{body}"
+    );
+
+    let (status, body) = laptop
+        .post_json(
+            "/api/v1/me/password",
+            json!({ "current_password": ADMIN_PASSWORD, "new_password": new_password }),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(
+        phone.get_json("/api/v1/me").await.0,
+        401,
+        "other sessions end"
+    );
+    assert_eq!(
+        laptop.get_json("/api/v1/me").await.0,
+        200,
+        "this one goes on"
+    );
+    assert_eq!(
+        login_raw(&app, "admin", ADMIN_PASSWORD, None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        login_raw(&app, "admin", new_password, None).await.status(),
+        200
+    );
+}

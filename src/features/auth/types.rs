@@ -35,3 +35,22 @@ pub struct Me {
     /// RFC 3339, UTC.
     pub created_at: String,
 }
+
+/// One signed-in session of the current user, as the sessions list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Opaque; not the session's cookie value.
+    pub id: String,
+    pub signed_in_at: String,
+    pub last_seen_at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The session this request came with.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}

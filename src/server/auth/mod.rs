@@ -4,5 +4,7 @@
 pub mod password;
 pub mod service;
 pub mod session;
+pub mod session_store;
+pub mod sessions;
 pub mod setup;
 pub mod throttle;

@@ -21,6 +21,7 @@ use crate::{
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
 }
 
 /// The registration policy an admin chooses (`settings.registration`).
@@ -124,7 +125,7 @@ pub async fn register(
         setup::forget(&state.config.data_dir);
     }
 
-    session::start(session, user.id).await?;
+    session::start(session, user.id, client).await?;
     Ok(me(&user))
 }
 
@@ -202,7 +203,7 @@ pub async fn login(
     db::users::record_login(&state.db, user.id, new_hash.as_deref())
         .await
         .map_err(|e| internal("record login", e))?;
-    session::start(session, user.id).await?;
+    session::start(session, user.id, client).await?;
     audit(
         state,
         Some(user.id),
@@ -260,7 +261,7 @@ pub fn me(user: &UserRow) -> Me {
     }
 }
 
-async fn audit(
+pub(super) async fn audit(
     state: &AppState,
     actor_id: Option<Uuid>,
     action: &str,

@@ -1,19 +1,22 @@
-//! What Slipway keeps in a tower-sessions session (stored in Redis; the cookie holds only a
-//! random id): who is signed in and since when.
+//! What Slipway keeps in a session (stored in Redis; the cookie holds only a random id):
+//! who is signed in, since when, and from where, for the sessions list.
 
 use chrono::Utc;
+use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use super::{service::Client, session_store::USER_ID};
 use crate::{error::AppError, server::error::internal};
 
-const USER_ID: &str = "uid";
 /// Unix seconds of the sign-in, for the absolute timeout (the idle one is the cookie expiry).
-const SIGNED_IN_AT: &str = "signed_in_at";
+pub const SIGNED_IN_AT: &str = "signed_in_at";
+pub const IP: &str = "ip";
+pub const USER_AGENT: &str = "ua";
 
 /// Signs `user_id` in. The session gets a new id first, so an id planted before sign-in
 /// (session fixation) is worth nothing after it.
-pub async fn start(session: &Session, user_id: Uuid) -> Result<(), AppError> {
+pub async fn start(session: &Session, user_id: Uuid, client: &Client) -> Result<(), AppError> {
     session.cycle_id().await.map_err(store_error)?;
     session
         .insert(USER_ID, user_id)
@@ -22,7 +25,20 @@ pub async fn start(session: &Session, user_id: Uuid) -> Result<(), AppError> {
     session
         .insert(SIGNED_IN_AT, Utc::now().timestamp())
         .await
+        .map_err(store_error)?;
+    session
+        .insert(IP, client.ip.map(|ip| ip.to_string()))
+        .await
+        .map_err(store_error)?;
+    session
+        .insert(USER_AGENT, client.user_agent.clone())
+        .await
         .map_err(store_error)
+}
+
+/// A new id for the same sign-in, after a privilege change.
+pub async fn rotate(session: &Session) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(store_error)
 }
 
 /// The signed-in user, if any. A session past its absolute lifetime is ended here.
@@ -39,7 +55,7 @@ pub async fn user_id(
         .map_err(store_error)?
         .unwrap_or(0);
     let age = Utc::now().timestamp().saturating_sub(signed_in_at);
-    if age < 0 || age as u64 >= absolute_timeout.as_secs() {
+    if age < 0 || age.unsigned_abs() >= absolute_timeout.as_secs() {
         end(session).await?;
         return Ok(None);
     }
@@ -51,6 +67,15 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(store_error)
 }
 
-fn store_error(e: tower_sessions::session::Error) -> AppError {
+/// The id shown to the user for a session: a digest, because the id itself is the secret
+/// the cookie carries.
+pub fn public_id(session_id: &str) -> String {
+    Sha256::digest(session_id.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn store_error(e: tower_sessions::session::Error) -> AppError {
     internal("session store", e)
 }

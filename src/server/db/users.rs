@@ -107,3 +107,19 @@ pub async fn record_login(
     .await
     .map(|_| ())
 }
+
+#[tracing::instrument(skip_all)]
+pub async fn set_password(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
+        id,
+        hash
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
+}

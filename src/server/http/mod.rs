@@ -20,9 +20,8 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
-use tower_sessions_redis_store::RedisStore;
 
-use super::AppState;
+use super::{auth::session_store::RedisSessionStore, AppState};
 use crate::app::{shell, App, HttpStatus};
 
 pub fn router(state: AppState) -> Router {
@@ -62,9 +61,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Server-side sessions in Redis. The cookie is only set once something is stored.
-fn session_layer(state: &AppState) -> SessionManagerLayer<RedisStore<fred::clients::Pool>> {
+fn session_layer(state: &AppState) -> SessionManagerLayer<RedisSessionStore> {
     let production = state.config.is_production();
-    SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
+    SessionManagerLayer::new(state.sessions.clone())
         // `__Host-` makes browsers refuse the cookie unless Secure, host-only and Path=/.
         .with_name(if production {
             "__Host-slipway"

@@ -1,13 +1,23 @@
-use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+    Json,
+};
 use serde_json::json;
 use tower_sessions::Session;
 
 use super::ApiJson;
 use crate::{
     error::AppError,
-    features::auth::types::{LoginRequest, Me, RegisterRequest},
+    features::auth::types::{
+        ChangePasswordRequest, LoginRequest, Me, RegisterRequest, SessionInfo,
+    },
     server::{
-        auth::service::{self, Client},
+        auth::{
+            service::{self, Client},
+            sessions,
+        },
         AppState,
     },
 };
@@ -58,4 +68,34 @@ pub async fn hello(
 ) -> Result<impl IntoResponse, AppError> {
     service::current_user(&state, &session).await?;
     Ok(Json(json!({ "message": "hello world" })))
+}
+
+/// `GET /api/v1/me/sessions`: my signed-in sessions, the current one marked.
+pub async fn sessions(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Vec<SessionInfo>>, AppError> {
+    sessions::list(&state, &session).await.map(Json)
+}
+
+/// `DELETE /api/v1/me/sessions/{id}` → 204, or 404 for an id that is not mine.
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    session: Session,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    sessions::revoke(&state, &session, &client, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/me/password` → 204; my other sessions end.
+pub async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    client: Client,
+    ApiJson(request): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, AppError> {
+    sessions::change_password(&state, &session, &client, request).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,7 @@ mod auth;
 
 use axum::{
     extract::{rejection::JsonRejection, FromRequest, Request},
-    routing::{get, post},
+    routing::{delete, get, post},
     Router,
 };
 use serde::de::DeserializeOwned;
@@ -19,6 +19,9 @@ pub fn router() -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
         .route("/hello", get(auth::hello))
+        .route("/me/sessions", get(auth::sessions))
+        .route("/me/sessions/{id}", delete(auth::revoke_session))
+        .route("/me/password", post(auth::change_password))
         .fallback(|| async { AppError::NotFound })
 }
 
