@@ -695,3 +695,110 @@ async fn changing_the_password_signs_out_every_other_session() {
         200
     );
 }
+
+async fn bearer_get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    json_of(
+        app.client
+            .get(app.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn personal_tokens_are_shown_once_work_as_bearer_and_can_be_revoked() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+
+    let (status, created) = admin
+        .post_json("/api/v1/me/tokens", json!({ "name": "ci" }))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("slp_") && token.len() > 40, "{token}");
+
+    let (_, listed) = admin.get_json("/api/v1/me/tokens").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(
+        listed[0].get("token").is_none(),
+        "never listed again: {listed}"
+    );
+    assert!(token.starts_with(listed[0]["prefix"].as_str().unwrap()));
+    assert!(listed[0]["last_used_at"].is_null());
+
+    let (status, me) = bearer_get(&app, &token, "/api/v1/me").await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["username"], "admin");
+    assert_eq!(bearer_get(&app, &token, "/api/v1/hello").await.0, 200);
+    let (_, listed) = admin.get_json("/api/v1/me/tokens").await;
+    assert!(
+        listed[0]["last_used_at"].is_string(),
+        "last use recorded: {listed}"
+    );
+
+    // Bearer requests are exempt from the Origin check: browsers never send them on their own.
+    let cross = app
+        .client
+        .post(app.url("/api/v1/me/tokens"))
+        .bearer_auth(&token)
+        .header("origin", "https://elsewhere.example")
+        .json(&json!({ "name": "from a script" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 201);
+
+    let id = created["id"].as_str().unwrap();
+    let revoke = admin
+        .client
+        .delete(app.url(&format!("/api/v1/me/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    assert_eq!(bearer_get(&app, &token, "/api/v1/me").await.0, 401);
+}
+
+#[tokio::test]
+async fn a_bad_bearer_token_is_401_even_next_to_a_good_cookie() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    let response = admin
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("slp_not-a-real-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(bearer_get(&app, "garbage", "/api/v1/me").await.0, 401);
+}
+
+#[tokio::test]
+async fn another_users_token_cannot_be_revoked() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    open_registration(&app).await;
+    let eve = app.browser();
+    eve.post_json("/api/v1/auth/register", user("eve")).await;
+    let (_, created) = admin
+        .post_json("/api/v1/me/tokens", json!({ "name": "mine" }))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let response = eve
+        .client
+        .delete(app.url(&format!("/api/v1/me/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        bearer_get(&app, created["token"].as_str().unwrap(), "/api/v1/me")
+            .await
+            .0,
+        200
+    );
+}

@@ -8,3 +8,13 @@ pub mod session_store;
 pub mod sessions;
 pub mod setup;
 pub mod throttle;
+pub mod tokens;
+
+/// Lowercase hex SHA-256: how Slipway stores tokens, never the tokens themselves.
+pub fn sha256_hex(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -2,7 +2,6 @@
 //! who is signed in, since when, and from where, for the sessions list.
 
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -70,10 +69,7 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
 /// The id shown to the user for a session: a digest, because the id itself is the secret
 /// the cookie carries.
 pub fn public_id(session_id: &str) -> String {
-    Sha256::digest(session_id.as_bytes())[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::sha256_hex(session_id)[..32].to_owned()
 }
 
 pub fn store_error(e: tower_sessions::session::Error) -> AppError {

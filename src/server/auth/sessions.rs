@@ -12,11 +12,18 @@ use super::{
 use crate::{
     error::AppError,
     features::auth::types::{ChangePasswordRequest, SessionInfo},
-    server::{db, error::internal, AppState},
+    server::{
+        db::{self, users::UserRow},
+        error::internal,
+        AppState,
+    },
 };
 
-pub async fn list(state: &AppState, current: &Session) -> Result<Vec<SessionInfo>, AppError> {
-    let user = service::current_user(state, current).await?;
+pub async fn list(
+    state: &AppState,
+    user: &UserRow,
+    current: &Session,
+) -> Result<Vec<SessionInfo>, AppError> {
     let current_id = current.id().map(|id| id.to_string());
     let records = state
         .sessions
@@ -62,11 +69,11 @@ pub async fn list(state: &AppState, current: &Session) -> Result<Vec<SessionInfo
 /// Ends one of the caller's sessions, named by its public id. Another user's id is a 404.
 pub async fn revoke(
     state: &AppState,
+    user: &UserRow,
     current: &Session,
     client: &Client,
     public_id: &str,
 ) -> Result<(), AppError> {
-    let user = service::current_user(state, current).await?;
     let records = state
         .sessions
         .sessions_of(user.id)
@@ -102,11 +109,11 @@ pub async fn revoke(
 /// session: whoever knew the old password is signed out everywhere.
 pub async fn change_password(
     state: &AppState,
+    user: &UserRow,
     current: &Session,
     client: &Client,
     request: ChangePasswordRequest,
 ) -> Result<(), AppError> {
-    let user = service::current_user(state, current).await?;
     let verified = password::verify(request.current_password, user.password_hash.clone()).await;
     if verified == password::Verified::No {
         return Err(AppError::field(
@@ -123,8 +130,11 @@ pub async fn change_password(
         .await
         .map_err(|e| internal("store password", e))?;
 
-    // A new id for this session too: it is a privilege change.
-    session::rotate(current).await?;
+    // A new id for this session too: it is a privilege change. (With a bearer token there is
+    // no session of the caller's, and every session ends.)
+    if current.id().is_some() {
+        session::rotate(current).await?;
+    }
     let keep = current.id().map(|id| id.to_string());
     let revoked = state
         .sessions

@@ -6,7 +6,6 @@ use std::{io::Write, os::unix::fs::OpenOptionsExt, path::PathBuf};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
@@ -55,10 +54,7 @@ pub fn forget(data_dir: &std::path::Path) {
 }
 
 fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::sha256_hex(token)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod instance;
 pub mod settings;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -1,22 +1,22 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    response::IntoResponse,
     Json,
 };
-use serde_json::json;
+use serde_json::{json, Value};
 use tower_sessions::Session;
 
-use super::ApiJson;
+use super::{ApiJson, Caller};
 use crate::{
     error::AppError,
     features::auth::types::{
-        ChangePasswordRequest, LoginRequest, Me, RegisterRequest, SessionInfo,
+        ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me, RegisterRequest,
+        SessionInfo, TokenInfo,
     },
     server::{
         auth::{
             service::{self, Client},
-            sessions,
+            sessions, tokens,
         },
         AppState,
     },
@@ -55,47 +55,75 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/me` → the signed-in account, or 401.
-pub async fn me(State(state): State<AppState>, session: Session) -> Result<Json<Me>, AppError> {
-    let user = service::current_user(&state, &session).await?;
-    Ok(Json(service::me(&user)))
+/// `GET /api/v1/me` → the caller's account, or 401.
+pub async fn me(Caller(user): Caller) -> Json<Me> {
+    Json(service::me(&user))
 }
 
 /// `GET /api/v1/hello`: the protected example endpoint.
-pub async fn hello(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<impl IntoResponse, AppError> {
-    service::current_user(&state, &session).await?;
-    Ok(Json(json!({ "message": "hello world" })))
+pub async fn hello(_: Caller) -> Json<Value> {
+    Json(json!({ "message": "hello world" }))
 }
 
 /// `GET /api/v1/me/sessions`: my signed-in sessions, the current one marked.
 pub async fn sessions(
     State(state): State<AppState>,
+    Caller(user): Caller,
     session: Session,
 ) -> Result<Json<Vec<SessionInfo>>, AppError> {
-    sessions::list(&state, &session).await.map(Json)
+    sessions::list(&state, &user, &session).await.map(Json)
 }
 
 /// `DELETE /api/v1/me/sessions/{id}` → 204, or 404 for an id that is not mine.
 pub async fn revoke_session(
     State(state): State<AppState>,
+    Caller(user): Caller,
     session: Session,
     client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    sessions::revoke(&state, &session, &client, &id).await?;
+    sessions::revoke(&state, &user, &session, &client, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/v1/me/password` → 204; my other sessions end.
 pub async fn change_password(
     State(state): State<AppState>,
+    Caller(user): Caller,
     session: Session,
     client: Client,
     ApiJson(request): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, AppError> {
-    sessions::change_password(&state, &session, &client, request).await?;
+    sessions::change_password(&state, &user, &session, &client, request).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/me/tokens`.
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+) -> Result<Json<Vec<TokenInfo>>, AppError> {
+    tokens::list(&state, &user).await.map(Json)
+}
+
+/// `POST /api/v1/me/tokens` → 201 with the token, shown this once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    client: Client,
+    ApiJson(request): ApiJson<CreateTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
+    let created = tokens::create(&state, &user, &client, request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// `DELETE /api/v1/me/tokens/{id}` → 204, or 404.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    tokens::revoke(&state, &user, &client, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

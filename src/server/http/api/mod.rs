@@ -4,13 +4,47 @@
 mod auth;
 
 use axum::{
-    extract::{rejection::JsonRejection, FromRequest, Request},
+    extract::{rejection::JsonRejection, FromRequest, FromRequestParts, Request},
+    http::{header::AUTHORIZATION, request::Parts},
     routing::{delete, get, post},
     Router,
 };
 use serde::de::DeserializeOwned;
 
-use crate::{error::AppError, server::AppState};
+use tower_sessions::Session;
+
+use crate::{
+    error::AppError,
+    server::{
+        auth::{service, tokens},
+        db::users::UserRow,
+        error::internal,
+        AppState,
+    },
+};
+
+/// The account a request acts for: the bearer token's owner when an `Authorization` header
+/// is sent (a bad token is 401, never a fall-back to the cookie), else the session's.
+pub struct Caller(pub UserRow);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(AppError::Unauthorized)?;
+            return tokens::authenticate(state, token.trim()).await.map(Caller);
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, why)| internal("session layer", why))?;
+        service::current_user(state, &session).await.map(Caller)
+    }
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +56,11 @@ pub fn router() -> Router<AppState> {
         .route("/me/sessions", get(auth::sessions))
         .route("/me/sessions/{id}", delete(auth::revoke_session))
         .route("/me/password", post(auth::change_password))
+        .route(
+            "/me/tokens",
+            get(auth::list_tokens).post(auth::create_token),
+        )
+        .route("/me/tokens/{id}", delete(auth::revoke_token))
         .fallback(|| async { AppError::NotFound })
 }
 
