@@ -1,6 +1,7 @@
 //! Accounts and sessions: passwords, the session cookie, the first-run setup token and the
 //! service functions both the REST API and the server functions call.
 
+pub mod admin;
 pub mod password;
 pub mod service;
 pub mod session;

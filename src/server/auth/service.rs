@@ -9,7 +9,10 @@ use uuid::Uuid;
 use super::{password, session, setup, throttle};
 use crate::{
     error::AppError,
-    features::auth::types::{LoginRequest, Me, RegisterRequest, Role},
+    features::{
+        admin::types::RegistrationPolicy,
+        auth::types::{LoginRequest, Me, RegisterRequest, Role},
+    },
     server::{
         db::{self, audit::Event, users::UserRow},
         error::internal,
@@ -24,23 +27,17 @@ pub struct Client {
     pub user_agent: Option<String>,
 }
 
-/// The registration policy an admin chooses (`settings.registration`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Registration {
-    Open,
-    Invite,
-    Closed,
-}
+/// Settings key of the registration policy.
+pub const REGISTRATION: &str = "registration";
 
-pub async fn registration_policy(state: &AppState) -> Result<Registration, AppError> {
-    let value = db::settings::get(&state.db, "registration")
+/// The policy an admin chose; `closed` until one is chosen.
+pub async fn registration_policy(state: &AppState) -> Result<RegistrationPolicy, AppError> {
+    let value = db::settings::get(&state.db, REGISTRATION)
         .await
         .map_err(|e| internal("read registration policy", e))?;
-    Ok(match value.as_ref().and_then(|v| v.as_str()) {
-        Some("open") => Registration::Open,
-        Some("invite") => Registration::Invite,
-        _ => Registration::Closed,
-    })
+    Ok(value
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or(RegistrationPolicy::Closed))
 }
 
 pub async fn register(
@@ -58,13 +55,15 @@ pub async fn register(
         .map_err(|e| internal("count users", e))?;
     if !first_account {
         match registration_policy(state).await? {
-            Registration::Open => {}
-            Registration::Invite => {
+            RegistrationPolicy::Open => {}
+            RegistrationPolicy::Invite => {
                 return Err(AppError::forbidden(
                     "Registration needs an invite link from an admin.",
                 ))
             }
-            Registration::Closed => return Err(AppError::forbidden("Registration is closed.")),
+            RegistrationPolicy::Closed => {
+                return Err(AppError::forbidden("Registration is closed."))
+            }
         }
     }
 
@@ -283,30 +282,17 @@ pub(super) async fn audit(
     .map_err(|e| internal("audit", e))
 }
 
-fn validate_registration(username: &str, email: &str, password: &str) -> Result<(), AppError> {
+pub(super) fn validate_registration(
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<(), AppError> {
     let mut fields = BTreeMap::new();
-    let username_ok = (3..=32).contains(&username.len())
-        && username.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-    if !username_ok {
-        fields.insert(
-            "username".to_owned(),
-            "must be 3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
-                .to_owned(),
-        );
+    if let Some(problem) = username_problem(username) {
+        fields.insert("username".to_owned(), problem.to_owned());
     }
-    let email_ok = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && !email.chars().any(char::is_whitespace);
-    if !email_ok {
-        fields.insert("email".to_owned(), "is not an email address".to_owned());
+    if let Some(problem) = email_problem(email) {
+        fields.insert("email".to_owned(), problem.to_owned());
     }
     if let Err(problem) = password::check(password, &[username, email]) {
         fields.insert("password".to_owned(), problem.to_string());
@@ -319,4 +305,28 @@ fn validate_registration(username: &str, email: &str, password: &str) -> Result<
             fields,
         })
     }
+}
+
+fn username_problem(username: &str) -> Option<&'static str> {
+    let ok = (3..=32).contains(&username.len())
+        && username.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    (!ok).then_some(
+        "must be 3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit",
+    )
+}
+
+pub(super) fn email_problem(email: &str) -> Option<&'static str> {
+    let ok = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
+    (!ok).then_some("is not an email address")
 }

@@ -123,3 +123,108 @@ pub async fn set_password(
     .await
     .map(|_| ())
 }
+
+/// One page of accounts whose username, email or display name contains `query`.
+#[tracing::instrument(skip_all)]
+pub async fn search(
+    db: impl PgExecutor<'_>,
+    query: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
+    let pattern = format!(
+        "%{}%",
+        query
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows = sqlx::query!(
+        r#"SELECT id, username, email, display_name, password_hash, role, disabled_at, created_at,
+                  count(*) OVER () AS "total!"
+           FROM users
+           WHERE username ILIKE $1 OR email ILIKE $1 OR display_name ILIKE $1
+           ORDER BY lower(username)
+           LIMIT $2 OFFSET $3"#,
+        pattern,
+        limit,
+        offset
+    )
+    .fetch_all(db)
+    .await?;
+    let total = rows.first().map_or(0, |r| r.total);
+    let users = rows
+        .into_iter()
+        .map(|r| UserRow {
+            id: r.id,
+            username: r.username,
+            email: r.email,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            role: r.role,
+            disabled_at: r.disabled_at,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok((users, total))
+}
+
+/// Locks every enabled admin row and returns their ids: the last-admin guard runs on this
+/// inside its transaction, so two admins cannot demote each other at the same moment.
+#[tracing::instrument(skip_all)]
+pub async fn lock_active_admins(db: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FOR UPDATE"
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Changes<'a> {
+    pub display_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub role: Option<&'a str>,
+    /// `Some(true)` disables, `Some(false)` enables.
+    pub disabled: Option<bool>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn update(
+    db: &mut PgConnection,
+    id: Uuid,
+    changes: Changes<'_>,
+) -> Result<Option<UserRow>, InsertError> {
+    sqlx::query_as!(
+        UserRow,
+        r#"UPDATE users SET
+               display_name = COALESCE($2, display_name),
+               email = COALESCE($3, email),
+               role = COALESCE($4, role),
+               disabled_at = CASE WHEN $5::bool IS NULL THEN disabled_at
+                                  WHEN $5 THEN COALESCE(disabled_at, now())
+                                  ELSE NULL END,
+               updated_at = now()
+           WHERE id = $1
+           RETURNING id, username, email, display_name, password_hash, role, disabled_at, created_at"#,
+        id,
+        changes.display_name,
+        changes.email,
+        changes.role,
+        changes.disabled,
+    )
+    .fetch_optional(db)
+    .await
+    .map_err(|e| match e.as_database_error().and_then(|d| d.constraint()) {
+        Some("users_email_key") => InsertError::EmailTaken,
+        _ => InsertError::Db(e),
+    })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete(db: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query!("DELETE FROM users WHERE id = $1", id)
+        .execute(db)
+        .await?
+        .rows_affected()
+        == 1)
+}

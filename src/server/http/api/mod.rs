@@ -1,12 +1,13 @@
 //! The REST API under `/api/v1`: JSON in, JSON out, errors as `{"error": {code, message,
 //! fields?}}`. Each handler is one call into the same service code the UI uses.
 
+mod admin;
 mod auth;
 
 use axum::{
     extract::{rejection::JsonRejection, FromRequest, FromRequestParts, Request},
     http::{header::AUTHORIZATION, request::Parts},
-    routing::{delete, get, post},
+    routing::{delete, get, patch, post},
     Router,
 };
 use serde::de::DeserializeOwned;
@@ -61,6 +62,17 @@ pub fn router() -> Router<AppState> {
             get(auth::list_tokens).post(auth::create_token),
         )
         .route("/me/tokens/{id}", delete(auth::revoke_token))
+        .route("/users", get(admin::list_users).post(admin::create_user))
+        .route(
+            "/users/{id}",
+            patch(admin::update_user).delete(admin::delete_user),
+        )
+        .route("/users/{id}/password-reset", post(admin::reset_password))
+        .route(
+            "/settings/registration",
+            get(admin::get_registration).put(admin::put_registration),
+        )
+        .route("/audit", get(admin::audit))
         .fallback(|| async { AppError::NotFound })
 }
 

@@ -1,0 +1,3 @@
+//! Administration: accounts, the registration policy and the audit log.
+
+pub mod types;

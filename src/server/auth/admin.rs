@@ -1,0 +1,342 @@
+//! What only admins may do. Every function takes an [`Admin`], which only [`require_admin`]
+//! makes: a handler cannot forget the check, because without it the call does not compile.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use chrono::SecondsFormat;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{
+    password,
+    service::{self, Client},
+};
+use crate::{
+    error::AppError,
+    features::{
+        admin::types::{
+            AuditEntry, CreateUserRequest, PasswordReset, PasswordResetRequest, RegistrationPolicy,
+            UpdateUserRequest, UserPage, UserSummary,
+        },
+        auth::types::Role,
+    },
+    server::{
+        db::{self, users::UserRow},
+        error::internal,
+        AppState,
+    },
+};
+
+pub const PER_PAGE: u32 = 25;
+
+/// An account proven to be an enabled admin.
+pub struct Admin(UserRow);
+
+pub fn require_admin(user: UserRow) -> Result<Admin, AppError> {
+    if user.role == "admin" && user.disabled_at.is_none() {
+        Ok(Admin(user))
+    } else {
+        Err(AppError::forbidden("Only admins can do that."))
+    }
+}
+
+pub async fn list_users(
+    state: &AppState,
+    _admin: &Admin,
+    query: &str,
+    page: u32,
+) -> Result<UserPage, AppError> {
+    let page = page.max(1);
+    let (users, total) = db::users::search(
+        &state.db,
+        query.trim(),
+        i64::from(PER_PAGE),
+        i64::from((page - 1) * PER_PAGE),
+    )
+    .await
+    .map_err(|e| internal("search users", e))?;
+    Ok(UserPage {
+        users: users.iter().map(summary).collect(),
+        page,
+        per_page: PER_PAGE,
+        total: total.max(0) as u64,
+    })
+}
+
+pub async fn create_user(
+    state: &AppState,
+    admin: &Admin,
+    client: &Client,
+    request: CreateUserRequest,
+) -> Result<UserSummary, AppError> {
+    let username = request.username.trim();
+    let email = request.email.trim();
+    service::validate_registration(username, email, &request.password)?;
+    let hash = password::hash(request.password)
+        .await
+        .map_err(|e| internal("hash password", e))?;
+    let role = role_name(request.role.unwrap_or(Role::User));
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| internal("acquire", e))?;
+    let user = db::users::insert(
+        &mut conn,
+        db::users::NewUser {
+            username,
+            email,
+            display_name: username,
+            password_hash: &hash,
+            role,
+        },
+    )
+    .await
+    .map_err(insert_error)?;
+    service::audit(
+        state,
+        Some(admin.0.id),
+        "admin.user_created",
+        Some(&user.username),
+        client,
+        json!({ "role": role }),
+    )
+    .await?;
+    Ok(summary(&user))
+}
+
+/// Edits an account. Demoting or disabling the last enabled admin is refused; a demoted or
+/// disabled account loses every session at once.
+pub async fn update_user(
+    state: &AppState,
+    admin: &Admin,
+    client: &Client,
+    id: &str,
+    request: UpdateUserRequest,
+) -> Result<UserSummary, AppError> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let email = request.email.as_deref().map(str::trim);
+    if let Some(problem) = email.and_then(service::email_problem) {
+        return Err(AppError::field("email", problem));
+    }
+    let display_name = request.display_name.as_deref().map(str::trim);
+    if display_name.is_some_and(|d| d.chars().count() > 100) {
+        return Err(AppError::field(
+            "display_name",
+            "must be at most 100 characters",
+        ));
+    }
+
+    let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
+    let admins = db::users::lock_active_admins(&mut tx)
+        .await
+        .map_err(|e| internal("lock admins", e))?;
+    let loses_admin = request.role == Some(Role::User) || request.disabled == Some(true);
+    if loses_admin && admins == [id] {
+        return Err(AppError::Conflict {
+            message: "This is the last admin: make someone else admin first.".to_owned(),
+        });
+    }
+    let before = db::users::find_by_id(&mut *tx, id)
+        .await
+        .map_err(|e| internal("load user", e))?
+        .ok_or(AppError::NotFound)?;
+    let user = db::users::update(
+        &mut tx,
+        id,
+        db::users::Changes {
+            display_name,
+            email,
+            role: request.role.map(role_name),
+            disabled: request.disabled,
+        },
+    )
+    .await
+    .map_err(insert_error)?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+
+    let demoted = before.role == "admin" && user.role != "admin";
+    let disabled = before.disabled_at.is_none() && user.disabled_at.is_some();
+    if demoted || disabled {
+        end_sessions(state, id).await?;
+    }
+    service::audit(
+        state,
+        Some(admin.0.id),
+        "admin.user_updated",
+        Some(&user.username),
+        client,
+        json!({
+            "role": user.role,
+            "disabled": user.disabled_at.is_some(),
+            "email_changed": before.email != user.email,
+        }),
+    )
+    .await?;
+    Ok(summary(&user))
+}
+
+/// Sets a new password (the given one, or a generated one returned once) and ends the
+/// account's sessions.
+pub async fn reset_password(
+    state: &AppState,
+    admin: &Admin,
+    client: &Client,
+    id: &str,
+    request: PasswordResetRequest,
+) -> Result<PasswordReset, AppError> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let user = db::users::find_by_id(&state.db, id)
+        .await
+        .map_err(|e| internal("load user", e))?
+        .ok_or(AppError::NotFound)?;
+    let (new_password, generated) = match request.password {
+        Some(given) => {
+            password::check(&given, &[&user.username, &user.email])
+                .map_err(|p| AppError::field("password", p.to_string()))?;
+            (given, false)
+        }
+        None => {
+            let mut bytes = [0u8; 18];
+            getrandom::fill(&mut bytes).map_err(|e| internal("randomness", e))?;
+            (URL_SAFE_NO_PAD.encode(bytes), true)
+        }
+    };
+    let hash = password::hash(new_password.clone())
+        .await
+        .map_err(|e| internal("hash password", e))?;
+    db::users::set_password(&state.db, id, &hash)
+        .await
+        .map_err(|e| internal("store password", e))?;
+    end_sessions(state, id).await?;
+    service::audit(
+        state,
+        Some(admin.0.id),
+        "admin.password_reset",
+        Some(&user.username),
+        client,
+        json!({}),
+    )
+    .await?;
+    Ok(PasswordReset {
+        password: generated.then_some(new_password),
+    })
+}
+
+/// Deletes an account (its tokens go with it). The last enabled admin cannot be deleted.
+pub async fn delete_user(
+    state: &AppState,
+    admin: &Admin,
+    client: &Client,
+    id: &str,
+) -> Result<(), AppError> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
+    let admins = db::users::lock_active_admins(&mut tx)
+        .await
+        .map_err(|e| internal("lock admins", e))?;
+    if admins == [id] {
+        return Err(AppError::Conflict {
+            message: "This is the last admin: make someone else admin first.".to_owned(),
+        });
+    }
+    let user = db::users::find_by_id(&mut *tx, id)
+        .await
+        .map_err(|e| internal("load user", e))?
+        .ok_or(AppError::NotFound)?;
+    db::users::delete(&mut tx, id)
+        .await
+        .map_err(|e| internal("delete user", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    end_sessions(state, id).await?;
+    service::audit(
+        state,
+        Some(admin.0.id),
+        "admin.user_deleted",
+        Some(&user.username),
+        client,
+        json!({}),
+    )
+    .await
+}
+
+pub async fn set_registration(
+    state: &AppState,
+    admin: &Admin,
+    client: &Client,
+    policy: RegistrationPolicy,
+) -> Result<RegistrationPolicy, AppError> {
+    db::settings::put(&state.db, service::REGISTRATION, json!(policy))
+        .await
+        .map_err(|e| internal("store registration policy", e))?;
+    service::audit(
+        state,
+        Some(admin.0.id),
+        "admin.registration_changed",
+        None,
+        client,
+        json!({ "policy": policy }),
+    )
+    .await?;
+    Ok(policy)
+}
+
+pub async fn audit_log(
+    state: &AppState,
+    _admin: &Admin,
+    before: Option<i64>,
+) -> Result<Vec<AuditEntry>, AppError> {
+    Ok(db::audit::page(&state.db, before, 50)
+        .await
+        .map_err(|e| internal("read audit log", e))?
+        .into_iter()
+        .map(|e| AuditEntry {
+            id: e.id,
+            at: e.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            actor: e.actor,
+            action: e.action,
+            subject: e.subject,
+            ip: e.ip,
+            details: e.details,
+        })
+        .collect())
+}
+
+async fn end_sessions(state: &AppState, user_id: Uuid) -> Result<(), AppError> {
+    state
+        .sessions
+        .revoke_all(user_id, None)
+        .await
+        .map(|_| ())
+        .map_err(|e| internal("end sessions", e))
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::User => "user",
+    }
+}
+
+fn insert_error(e: db::users::InsertError) -> AppError {
+    match e {
+        db::users::InsertError::UsernameTaken => AppError::field("username", "is already taken"),
+        db::users::InsertError::EmailTaken => {
+            AppError::field("email", "already belongs to an account")
+        }
+        db::users::InsertError::Db(e) => internal("write user", e),
+    }
+}
+
+fn summary(user: &UserRow) -> UserSummary {
+    let me = service::me(user);
+    UserSummary {
+        id: me.id,
+        username: me.username,
+        email: me.email,
+        display_name: me.display_name,
+        role: me.role,
+        disabled: user.disabled_at.is_some(),
+        created_at: me.created_at,
+    }
+}
