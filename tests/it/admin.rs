@@ -411,3 +411,111 @@ async fn admins_read_the_audit_log_newest_first() {
         .await;
     assert_eq!(older.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_invite_lets_one_person_register_while_registration_is_invite_only() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    send(
+        &admin,
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/settings/registration",
+        Some(json!({ "policy": "invite" })),
+    )
+    .await;
+    let newcomer = |name: &str, invite: Option<&str>| json!({ "username": name, "email": format!("{name}@example.com"), "password": PASSWORD, "invite": invite });
+    assert_eq!(
+        app.browser()
+            .post_json("/api/v1/auth/register", newcomer("olga", None))
+            .await
+            .0,
+        403
+    );
+
+    let (status, invite) = send(&admin, &app, reqwest::Method::POST, "/api/v1/invites", None).await;
+    assert_eq!(status, 201, "{invite}");
+    let token = invite["token"].as_str().unwrap();
+    assert_eq!(invite["path"], format!("/register?invite={token}"));
+
+    let (status, body) = app
+        .browser()
+        .post_json("/api/v1/auth/register", newcomer("olga", Some(token)))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["role"], "user");
+
+    let (status, body) = app
+        .browser()
+        .post_json("/api/v1/auth/register", newcomer("peter", Some(token)))
+        .await;
+    assert_eq!(status, 422, "single use: {body}");
+    assert!(body["error"]["fields"]["invite"].is_string());
+    assert_eq!(
+        app.browser()
+            .post_json("/api/v1/auth/register", newcomer("peter", Some("made-up")))
+            .await
+            .0,
+        422
+    );
+
+    // Closed means closed, invite or not.
+    let (_, invite) = send(&admin, &app, reqwest::Method::POST, "/api/v1/invites", None).await;
+    send(
+        &admin,
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/settings/registration",
+        Some(json!({ "policy": "closed" })),
+    )
+    .await;
+    let status = app
+        .browser()
+        .post_json(
+            "/api/v1/auth/register",
+            newcomer("quinn", invite["token"].as_str()),
+        )
+        .await
+        .0;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_failed_registration_does_not_spend_the_invite() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    send(
+        &admin,
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/settings/registration",
+        Some(json!({ "policy": "invite" })),
+    )
+    .await;
+    let (_, invite) = send(
+        &admin,
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/invites",
+        Some(json!({ "expires_in_hours": 1 })),
+    )
+    .await;
+    let token = invite["token"].as_str().unwrap();
+    // "admin" is taken: this registration fails, and the invite stays good.
+    let taken = json!({ "username": "admin", "email": "x@example.com", "password": PASSWORD, "invite": token });
+    assert_eq!(
+        app.browser()
+            .post_json("/api/v1/auth/register", taken)
+            .await
+            .0,
+        422
+    );
+    let fine = json!({ "username": "rita", "email": "rita@example.com", "password": PASSWORD, "invite": token });
+    assert_eq!(
+        app.browser()
+            .post_json("/api/v1/auth/register", fine)
+            .await
+            .0,
+        201
+    );
+}

@@ -79,3 +79,19 @@ pub struct AuditEntry {
     pub ip: Option<String>,
     pub details: serde_json::Value,
 }
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CreateInviteRequest {
+    /// Hours until the link stops working (1 to 720; default 72).
+    #[serde(default)]
+    pub expires_in_hours: Option<u32>,
+}
+
+/// A new single-use invite. The token is shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invite {
+    pub token: String,
+    /// The registration page with the invite filled in, relative to this server.
+    pub path: String,
+    pub expires_at: String,
+}

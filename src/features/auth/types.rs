@@ -8,6 +8,9 @@ pub struct RegisterRequest {
     /// Required for the first account, which becomes the admin.
     #[serde(default)]
     pub setup_token: Option<String>,
+    /// An invite token, which lets a person register while the policy is `invite`.
+    #[serde(default)]
+    pub invite: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use crate::{
     error::AppError,
     features::{
         admin::types::{
-            AuditEntry, CreateUserRequest, PasswordReset, PasswordResetRequest, RegistrationPolicy,
-            UpdateUserRequest, UserPage, UserSummary,
+            AuditEntry, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
+            PasswordResetRequest, RegistrationPolicy, UpdateUserRequest, UserPage, UserSummary,
         },
         auth::types::Role,
     },
@@ -300,6 +300,47 @@ pub async fn audit_log(
             details: e.details,
         })
         .collect())
+}
+
+pub async fn create_invite(
+    state: &AppState,
+    admin: &Admin,
+    client: &Client,
+    request: CreateInviteRequest,
+) -> Result<Invite, AppError> {
+    let hours = request.expires_in_hours.unwrap_or(72);
+    if !(1..=720).contains(&hours) {
+        return Err(AppError::field(
+            "expires_in_hours",
+            "must be between 1 and 720",
+        ));
+    }
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| internal("randomness", e))?;
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let expires_at = chrono::Utc::now() + chrono::Duration::hours(i64::from(hours));
+    db::invites::insert(
+        &state.db,
+        &super::sha256_hex(&token),
+        admin.0.id,
+        expires_at,
+    )
+    .await
+    .map_err(|e| internal("store invite", e))?;
+    service::audit(
+        state,
+        Some(admin.0.id),
+        "admin.invite_created",
+        None,
+        client,
+        json!({ "expires_in_hours": hours }),
+    )
+    .await?;
+    Ok(Invite {
+        path: format!("/register?invite={token}"),
+        token,
+        expires_at: expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    })
 }
 
 async fn end_sessions(state: &AppState, user_id: Uuid) -> Result<(), AppError> {

@@ -53,15 +53,20 @@ pub async fn register(
     let first_account = !db::users::any_exist(&state.db)
         .await
         .map_err(|e| internal("count users", e))?;
+    let invite = request
+        .invite
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty());
     if !first_account {
-        match registration_policy(state).await? {
-            RegistrationPolicy::Open => {}
-            RegistrationPolicy::Invite => {
+        match (registration_policy(state).await?, invite) {
+            (RegistrationPolicy::Open, _) | (RegistrationPolicy::Invite, Some(_)) => {}
+            (RegistrationPolicy::Invite, None) => {
                 return Err(AppError::forbidden(
                     "Registration needs an invite link from an admin.",
                 ))
             }
-            RegistrationPolicy::Closed => {
+            (RegistrationPolicy::Closed, _) => {
                 return Err(AppError::forbidden("Registration is closed."))
             }
         }
@@ -107,6 +112,18 @@ pub async fn register(
         }
         db::users::InsertError::Db(e) => internal("insert user", e),
     })?;
+    // An invite is spent only by a registration that goes through.
+    if let (false, Some(invite)) = (first_account, invite) {
+        if !db::invites::redeem(&mut *tx, &super::sha256_hex(invite), user.id)
+            .await
+            .map_err(|e| internal("redeem invite", e))?
+        {
+            return Err(AppError::field(
+                "invite",
+                "is not valid: it may have been used or have expired",
+            ));
+        }
+    }
     db::audit::record(
         &mut *tx,
         Event {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod instance;
+pub mod invites;
 pub mod settings;
 pub mod tokens;
 pub mod users;

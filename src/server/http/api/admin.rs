@@ -9,8 +9,8 @@ use super::{ApiJson, Caller};
 use crate::{
     error::AppError,
     features::admin::types::{
-        AuditEntry, CreateUserRequest, PasswordReset, PasswordResetRequest, RegistrationSetting,
-        UpdateUserRequest, UserPage, UserSummary,
+        AuditEntry, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
+        PasswordResetRequest, RegistrationSetting, UpdateUserRequest, UserPage, UserSummary,
     },
     server::{
         auth::{
@@ -76,14 +76,8 @@ pub async fn reset_password(
     body: axum::body::Bytes,
 ) -> Result<Json<PasswordReset>, AppError> {
     let admin = require_admin(user)?;
-    // The body is optional: none means "make up a password".
-    let request: PasswordResetRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PasswordResetRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
-            message: format!("The body is not valid JSON for this request: {e}"),
-        })?
-    };
+    // No body means "make up a password".
+    let request: PasswordResetRequest = optional_json(&body)?;
     admin::reset_password(&state, &admin, &client, &id, request)
         .await
         .map(Json)
@@ -137,4 +131,27 @@ pub async fn audit(
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
     let admin = require_admin(user)?;
     admin::audit_log(&state, &admin, q.before).await.map(Json)
+}
+
+/// `POST /api/v1/invites` → 201 with a single-use registration link.
+pub async fn create_invite(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    client: Client,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Invite>), AppError> {
+    let admin = require_admin(user)?;
+    let request: CreateInviteRequest = optional_json(&body)?;
+    let invite = admin::create_invite(&state, &admin, &client, request).await?;
+    Ok((StatusCode::CREATED, Json(invite)))
+}
+
+/// An optional JSON body: none (or blank) is the request's defaults.
+fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| AppError::BadRequest {
+        message: format!("The body is not valid JSON for this request: {e}"),
+    })
 }

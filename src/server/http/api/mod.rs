@@ -73,6 +73,7 @@ pub fn router() -> Router<AppState> {
             get(admin::get_registration).put(admin::put_registration),
         )
         .route("/audit", get(admin::audit))
+        .route("/invites", post(admin::create_invite))
         .fallback(|| async { AppError::NotFound })
 }
 
