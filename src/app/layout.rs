@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::features::auth::components::UserMenu;
+
 /// The frame around every page: top bar and a centred content column.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -31,13 +33,14 @@ fn TopBar() -> impl IntoView {
                     </span>
                     <span>"Slipway"</span>
                 </A>
-                <ul class="flex items-center gap-4 text-sm">
+                <ul class="flex flex-1 items-center gap-4 text-sm">
                     <li>
                         <A href="/" attr:class="rounded px-2 py-1 text-slate-600 hover:text-slate-900 aria-[current=page]:font-medium aria-[current=page]:text-indigo-600 dark:text-slate-300 dark:hover:text-white dark:aria-[current=page]:text-indigo-400">
                             "Overview"
                         </A>
                     </li>
                 </ul>
+                <UserMenu />
             </nav>
         </header>
     }

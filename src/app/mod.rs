@@ -13,6 +13,11 @@ use leptos_router::{
     StaticSegment,
 };
 
+use crate::features::auth::{
+    components::provide_auth,
+    pages::{AccountPage, LoginPage, RegisterPage},
+};
+
 pub use error_page::ErrorPage;
 pub use http_status::{set_http_status, HttpStatus};
 pub use not_found::NotFound;
@@ -48,13 +53,25 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "Slipway".to_owned() } else { format!("{page} · Slipway") }
         } />
         <Router>
-            <layout::Layout>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
-                    <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=home::HomePage />
-                    </Routes>
-                </ErrorBoundary>
-            </layout::Layout>
+            <Shell />
         </Router>
+    }
+}
+
+/// Everything inside the router, where the signed-in user can be tracked per navigation.
+#[component]
+fn Shell() -> impl IntoView {
+    provide_auth();
+    view! {
+        <layout::Layout>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=home::HomePage />
+                    <Route path=StaticSegment("login") view=LoginPage />
+                    <Route path=StaticSegment("register") view=RegisterPage />
+                    <Route path=StaticSegment("account") view=AccountPage />
+                </Routes>
+            </ErrorBoundary>
+        </layout::Layout>
     }
 }

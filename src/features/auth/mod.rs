@@ -1,4 +1,7 @@
 //! Accounts and sessions: what the browser and API clients send and get back.
 
+pub mod api;
+pub mod components;
 pub mod next;
+pub mod pages;
 pub mod types;

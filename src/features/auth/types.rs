@@ -81,3 +81,14 @@ pub struct CreatedToken {
     pub info: TokenInfo,
     pub token: String,
 }
+
+/// What the register page needs to know before showing the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationState {
+    /// No account exists: the form asks for the setup token and makes an admin.
+    pub first_account: bool,
+    /// Anyone may register (first account, or policy `open`).
+    pub open: bool,
+    /// Registration needs an invite link.
+    pub invite_only: bool,
+}

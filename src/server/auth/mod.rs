@@ -10,6 +10,7 @@ pub mod sessions;
 pub mod setup;
 pub mod throttle;
 pub mod tokens;
+pub mod ui;
 
 /// Lowercase hex SHA-256: how Slipway stores tokens, never the tokens themselves.
 pub fn sha256_hex(value: &str) -> String {

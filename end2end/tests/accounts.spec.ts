@@ -1,0 +1,121 @@
+import { test, expect, type Page, type Browser } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+// One server and database for the whole suite: these steps build on each other.
+test.describe.configure({ mode: "serial" });
+
+const ADMIN = { username: "ada", email: "ada@example.com", password: "analytical engine notes" };
+const USER = { username: "charles", email: "charles@example.com", password: "difference engine plans" };
+
+function setupToken(): string {
+  const dir = process.env.E2E_DATA_DIR ?? join(__dirname, "..", "..", ".data", "e2e");
+  return readFileSync(join(dir, "setup-token"), "utf8").trim();
+}
+
+async function hydrated(page: Page) {
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+}
+
+async function signIn(page: Page, login: string, password: string) {
+  await hydrated(page);
+  await page.getByLabel("Username or email").fill(login);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+async function newSignedInPage(browser: Browser, login: string, password: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/login");
+  await signIn(page, login, password);
+  await expect(page.getByTestId("user-menu")).toBeVisible();
+  return page;
+}
+
+test("the first account needs the setup token and becomes admin", async ({ page }) => {
+  await page.goto("/register");
+  await hydrated(page);
+  await page.getByLabel("Setup token").fill("not-the-token");
+  await page.getByLabel("Username").fill(ADMIN.username);
+  await page.getByLabel("Email").fill(ADMIN.email);
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  // The rules react while typing, before anything is sent.
+  await expect(page.getByTestId("password-rules").locator("li").first()).toHaveAttribute("data-ok", "false");
+  await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+  await expect(page.getByTestId("password-rules").locator("li").first()).toHaveAttribute("data-ok", "true");
+  await page.getByLabel("Confirm password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator('[data-error-for="setup_token"]')).toContainText("setup token");
+  await expect(page).toHaveURL(/\/register$/);
+
+  await page.getByLabel("Setup token").fill(setupToken());
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("user-name")).toHaveText(ADMIN.username);
+  await page.goto("/account");
+  await expect(page.getByTestId("profile-role")).toHaveText("Admin");
+});
+
+test("registration is closed once an admin exists", async ({ page }) => {
+  await page.goto("/register");
+  await expect(page.getByTestId("registration-closed")).toBeVisible();
+});
+
+test("a protected page sends me to sign in and back again", async ({ page }) => {
+  await page.goto("/account");
+  await expect(page).toHaveURL(/\/login\?next=%2Faccount|\/login\?next=\/account/);
+  await signIn(page, ADMIN.email, "wrong password entirely");
+  await expect(page.getByTestId("form-error")).toHaveText("Wrong username, email or password.");
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("profile-username")).toHaveText(ADMIN.username);
+
+  await page.getByTestId("user-menu").getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/account");
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test("changing the password signs out my other sessions", async ({ browser }) => {
+  const laptop = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
+  const phone = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
+  await laptop.goto("/account");
+  // This session, the phone's, and any left signed in by earlier steps.
+  await expect(laptop.locator('[data-testid="session"][data-current="true"]')).toHaveCount(1);
+  expect(await laptop.getByTestId("session").count()).toBeGreaterThanOrEqual(2);
+
+  const newPassword = "a fresh analytical passphrase";
+  await hydrated(laptop);
+  await laptop.getByLabel("Current password").fill(ADMIN.password);
+  await laptop.getByLabel("New password", { exact: true }).fill(newPassword);
+  await laptop.getByLabel("Confirm new password").fill(newPassword);
+  await laptop.getByRole("button", { name: "Change password" }).click();
+  await expect(laptop.getByTestId("password-changed")).toBeVisible();
+  await expect(laptop.getByTestId("session")).toHaveCount(1);
+  ADMIN.password = newPassword;
+
+  await phone.goto("/account");
+  await expect(phone).toHaveURL(/\/login/);
+});
+
+test("an admin creates a user who signs in, then disables them and their open page signs out", async ({ browser }) => {
+  const admin = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
+  // The admin pages come with the next change; the REST API is the same service code.
+  const created = await admin.request.post("/api/v1/users", { data: USER });
+  expect(created.status()).toBe(201);
+  const { id } = await created.json();
+
+  const user = await newSignedInPage(browser, USER.username, USER.password);
+  await user.goto("/account");
+  await expect(user.getByTestId("profile-username")).toHaveText(USER.username);
+
+  const disabled = await admin.request.patch(`/api/v1/users/${id}`, { data: { disabled: true } });
+  expect(disabled.status()).toBe(200);
+
+  // The next navigation inside the open page finds the session gone.
+  await hydrated(user);
+  await user.getByRole("link", { name: "Overview" }).click();
+  await expect(user.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await user.goto("/account");
+  await expect(user).toHaveURL(/\/login/);
+});

@@ -1,0 +1,67 @@
+//! Server functions for the account pages: each one line into `server::auth::ui`.
+
+use leptos::prelude::*;
+
+use super::types::{Me, RegistrationState, SessionInfo};
+use crate::error::AppError;
+
+#[server(prefix = "/rpc", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    crate::server::auth::ui::current_user().await
+}
+
+#[server(prefix = "/rpc", endpoint = "login")]
+pub async fn login(login: String, password: String, next: Option<String>) -> Result<Me, AppError> {
+    crate::server::auth::ui::login(login, password, next).await
+}
+
+#[server(prefix = "/rpc", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    crate::server::auth::ui::logout().await
+}
+
+#[server(prefix = "/rpc", endpoint = "register")]
+pub async fn register(
+    username: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+    setup_token: Option<String>,
+    invite: Option<String>,
+) -> Result<Me, AppError> {
+    crate::server::auth::ui::register(
+        crate::features::auth::types::RegisterRequest {
+            username,
+            email,
+            password,
+            setup_token,
+            invite,
+        },
+        password_confirm,
+    )
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "registration_state")]
+pub async fn get_registration_state() -> Result<RegistrationState, AppError> {
+    crate::server::auth::ui::registration_state().await
+}
+
+#[server(prefix = "/rpc", endpoint = "my_sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    crate::server::auth::ui::my_sessions().await
+}
+
+#[server(prefix = "/rpc", endpoint = "revoke_session")]
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    crate::server::auth::ui::revoke_session(id).await
+}
+
+#[server(prefix = "/rpc", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    crate::server::auth::ui::change_password(current_password, new_password, confirm).await
+}

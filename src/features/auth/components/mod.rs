@@ -1,0 +1,9 @@
+mod auth_context;
+mod password_rules;
+mod require_user;
+mod user_menu;
+
+pub use auth_context::{provide_auth, use_auth, Auth};
+pub use password_rules::PasswordRules;
+pub use require_user::{login_path_for, RequireUser};
+pub use user_menu::UserMenu;

@@ -1,0 +1,125 @@
+//! The bridge from the server functions (which find the request in Leptos' context) to the
+//! same service functions the REST API calls.
+
+use tower_sessions::Session;
+
+use super::{
+    service::{self, Client},
+    sessions,
+};
+use crate::{
+    error::AppError,
+    features::{
+        admin::types::RegistrationPolicy,
+        auth::{
+            next::safe_next,
+            types::{
+                ChangePasswordRequest, LoginRequest, Me, RegisterRequest, RegistrationState,
+                SessionInfo,
+            },
+        },
+    },
+    server::{context::app_state, error::internal, AppState},
+};
+
+async fn request() -> Result<(AppState, Session, Client), AppError> {
+    let state = app_state()?;
+    let session: Session = leptos_axum::extract()
+        .await
+        .map_err(|e| internal("session from request", e))?;
+    let client: Client = leptos_axum::extract()
+        .await
+        .map_err(|e| internal("client from request", e))?;
+    Ok((state, session, client))
+}
+
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    let (state, session, _) = request().await?;
+    match service::current_user(&state, &session).await {
+        Ok(user) => Ok(Some(service::me(&user))),
+        Err(AppError::Unauthorized) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn login(login: String, password: String, next: Option<String>) -> Result<Me, AppError> {
+    let (state, session, client) = request().await?;
+    let me = service::login(&state, &session, &client, LoginRequest { login, password }).await?;
+    // Without JavaScript the form post follows this redirect; with it, the router does.
+    leptos_axum::redirect(safe_next(next.as_deref().unwrap_or("/")));
+    Ok(me)
+}
+
+pub async fn logout() -> Result<(), AppError> {
+    let (state, session, client) = request().await?;
+    service::logout(&state, &session, &client).await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+pub async fn register(
+    request_body: RegisterRequest,
+    password_confirm: String,
+) -> Result<Me, AppError> {
+    if request_body.password != password_confirm {
+        return Err(AppError::field(
+            "password_confirm",
+            "does not match the password",
+        ));
+    }
+    let (state, session, client) = request().await?;
+    let me = service::register(&state, &session, &client, request_body).await?;
+    leptos_axum::redirect("/");
+    Ok(me)
+}
+
+pub async fn registration_state() -> Result<RegistrationState, AppError> {
+    let state = app_state()?;
+    let first_account = !crate::server::db::users::any_exist(&state.db)
+        .await
+        .map_err(|e| internal("count users", e))?;
+    let policy = service::registration_policy(&state).await?;
+    Ok(RegistrationState {
+        first_account,
+        open: first_account || policy == RegistrationPolicy::Open,
+        invite_only: !first_account && policy == RegistrationPolicy::Invite,
+    })
+}
+
+pub async fn my_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    let (state, session, _) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    sessions::list(&state, &user, &session).await
+}
+
+pub async fn revoke_session(id: String) -> Result<(), AppError> {
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    sessions::revoke(&state, &user, &session, &client, &id).await
+}
+
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    if new_password != confirm {
+        return Err(AppError::field(
+            "confirm",
+            "does not match the new password",
+        ));
+    }
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    sessions::change_password(
+        &state,
+        &user,
+        &session,
+        &client,
+        ChangePasswordRequest {
+            current_password,
+            new_password,
+        },
+    )
+    .await
+}
