@@ -80,6 +80,24 @@ impl fmt::Debug for ServiceUrl {
     }
 }
 
+/// An account to create at start-up on an empty database (`ADMIN_EMAIL` + `ADMIN_PASSWORD`).
+#[derive(Clone)]
+pub struct BootstrapAdmin {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl fmt::Debug for BootstrapAdmin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BootstrapAdmin")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum DockerHost {
     Unix(PathBuf),
@@ -111,6 +129,7 @@ pub struct Config {
     /// Prepended to every Redis key Slipway writes itself, so installations (and test runs)
     /// can share one Redis.
     pub redis_key_prefix: String,
+    pub bootstrap_admin: Option<BootstrapAdmin>,
 }
 
 /// Where settings are looked up: the process environment first, then `.env`.
@@ -295,11 +314,33 @@ impl Config {
                 .optional("REDIS_KEY_PREFIX")
                 .unwrap_or("slipway:")
                 .to_owned(),
+            bootstrap_admin: bootstrap_admin(s)?,
         })
     }
 
     pub fn is_production(&self) -> bool {
         self.app_env == AppEnv::Production
+    }
+}
+
+fn bootstrap_admin(s: &Settings) -> Result<Option<BootstrapAdmin>, ConfigError> {
+    let password = s.get("ADMIN_PASSWORD").filter(|p| !p.is_empty());
+    match (s.optional("ADMIN_EMAIL"), password) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::new(
+            "ADMIN_PASSWORD",
+            "must be set together with ADMIN_EMAIL",
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            "ADMIN_EMAIL",
+            "must be set together with ADMIN_PASSWORD",
+        )),
+        (Some(email), Some(password)) => Ok(Some(BootstrapAdmin {
+            username: s.optional("ADMIN_USERNAME").unwrap_or("admin").to_owned(),
+            email: email.to_owned(),
+            // Never trimmed: a password is exactly what was written.
+            password: password.to_owned(),
+        })),
     }
 }
 
@@ -540,6 +581,29 @@ mod tests {
             let overrides = [(var, value)];
             assert_eq!(with(&overrides).unwrap_err().var, var, "{var}={value}");
         }
+    }
+
+    #[test]
+    fn admin_email_and_password_come_together_and_the_password_stays_hidden() {
+        assert_eq!(
+            with(&[("ADMIN_EMAIL", "a@example.com")]).unwrap_err().var,
+            "ADMIN_PASSWORD"
+        );
+        assert_eq!(
+            with(&[("ADMIN_PASSWORD", "x")]).unwrap_err().var,
+            "ADMIN_EMAIL"
+        );
+        let config = with(&[
+            ("ADMIN_EMAIL", "a@example.com"),
+            ("ADMIN_PASSWORD", " secret words here "),
+        ])
+        .unwrap();
+        let admin = config.bootstrap_admin.clone().unwrap();
+        assert_eq!(
+            (admin.username.as_str(), admin.password.as_str()),
+            ("admin", " secret words here ")
+        );
+        assert!(!format!("{config:?}").contains("secret words"));
     }
 
     #[test]

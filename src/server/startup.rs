@@ -28,6 +28,9 @@ pub enum StartupError {
     Postgres(#[source] sqlx::Error),
     #[error("cannot apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// `ADMIN_*` settings that do not make a valid account; names the setting at fault.
+    #[error("{0}")]
+    Bootstrap(String),
     #[error("cannot issue the first-run setup token: {0}")]
     Setup(String),
     #[error("cannot connect to Redis (REDIS_URL): {0}")]
@@ -68,7 +71,9 @@ pub fn main() -> ExitCode {
                 tracing::error!(error = %e, "start-up failed");
                 eprintln!("slipway: {e}");
                 return match e {
-                    StartupError::Config(_) => ExitCode::from(EXIT_CONFIG),
+                    StartupError::Config(_) | StartupError::Bootstrap(_) => {
+                        ExitCode::from(EXIT_CONFIG)
+                    }
                     _ => ExitCode::FAILURE,
                 };
             }
@@ -103,9 +108,13 @@ impl Application {
 
         let db = db::connect(&config).await.map_err(StartupError::Postgres)?;
         db::migrate(&db).await?;
-        let setup_token = auth::setup::ensure(&db, &config.data_dir)
-            .await
-            .map_err(|e| StartupError::Setup(e.to_string()))?;
+        let setup_token =
+            auth::setup::ensure(&db, &config.data_dir, config.bootstrap_admin.as_ref())
+                .await
+                .map_err(|e| match e {
+                    auth::setup::SetupError::Admin(problem) => StartupError::Bootstrap(problem),
+                    other => StartupError::Setup(other.to_string()),
+                })?;
         if let Some(token) = setup_token {
             // Printed, not logged: the operator needs it once, log pipelines keep things for ever.
             eprintln!(

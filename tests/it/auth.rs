@@ -802,3 +802,22 @@ async fn another_users_token_cannot_be_revoked() {
         200
     );
 }
+
+#[tokio::test]
+async fn admin_email_and_password_create_the_admin_at_start_up_without_a_setup_token() {
+    let app = TestApp::builder()
+        .setting("ADMIN_EMAIL", "boss@example.com")
+        .setting("ADMIN_PASSWORD", "bootstrap passphrase")
+        .setting("ADMIN_USERNAME", "boss")
+        .build()
+        .await;
+    assert!(
+        !app.data_dir().join("setup-token").exists(),
+        "no token is needed"
+    );
+    let response = login_raw(&app, "boss@example.com", "bootstrap passphrase", None).await;
+    let (status, me) = json_of(response).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["username"], "boss");
+}

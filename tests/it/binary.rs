@@ -184,3 +184,8 @@ async fn sigterm_shuts_down_gracefully() {
         assert!(!logs.contains(&password), "password in logs");
     }
 }
+
+#[test]
+fn admin_email_without_a_password_stops_start_up_naming_it() {
+    assert_config_error(&with("ADMIN_EMAIL", "boss@example.com"), "ADMIN_PASSWORD");
+}
