@@ -100,22 +100,77 @@ test("changing the password signs out my other sessions", async ({ browser }) =>
 
 test("an admin creates a user who signs in, then disables them and their open page signs out", async ({ browser }) => {
   const admin = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
-  // The admin pages come with the next change; the REST API is the same service code.
-  const created = await admin.request.post("/api/v1/users", { data: USER });
-  expect(created.status()).toBe(201);
-  const { id } = await created.json();
+  await admin.getByRole("link", { name: "Admin" }).click();
+  await expect(admin).toHaveURL(/\/admin\/users$/);
+  await hydrated(admin);
+  const form = admin.getByTestId("new-user-form");
+  await form.getByLabel("Username").fill(USER.username);
+  await form.getByLabel("Email").fill(USER.email);
+  await form.getByLabel("Password").fill(USER.password);
+  await form.getByRole("button", { name: "Create user" }).click();
+  const row = admin.locator(`[data-testid="user-row"][data-username="${USER.username}"]`);
+  await expect(row).toBeVisible();
+  await expect(row.getByTestId("user-status")).toHaveText("Active");
 
   const user = await newSignedInPage(browser, USER.username, USER.password);
   await user.goto("/account");
   await expect(user.getByTestId("profile-username")).toHaveText(USER.username);
+  // Not an admin: the admin pages say so.
+  await user.goto("/admin/users");
+  await expect(user.getByTestId("admins-only")).toBeVisible();
+  await user.goto("/account");
+  await hydrated(user);
 
-  const disabled = await admin.request.patch(`/api/v1/users/${id}`, { data: { disabled: true } });
-  expect(disabled.status()).toBe(200);
+  await row.getByRole("button", { name: "Disable" }).click();
+  await expect(row.getByTestId("user-status")).toHaveText("Disabled");
 
   // The next navigation inside the open page finds the session gone.
-  await hydrated(user);
   await user.getByRole("link", { name: "Overview" }).click();
   await expect(user.getByRole("link", { name: "Sign in" })).toBeVisible();
   await user.goto("/account");
   await expect(user).toHaveURL(/\/login/);
+});
+
+test("deleting a user asks first and names them", async ({ browser }) => {
+  const admin = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
+  await admin.goto("/admin/users");
+  await hydrated(admin);
+  const row = admin.locator(`[data-testid="user-row"][data-username="${USER.username}"]`);
+  await row.getByRole("button", { name: "Delete", exact: true }).click();
+  const dialog = row.getByRole("alertdialog");
+  await expect(dialog).toContainText(`Delete ${USER.username} for good?`);
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(row).toBeVisible();
+
+  await row.getByRole("button", { name: "Delete", exact: true }).click();
+  await row.getByRole("button", { name: "Delete user" }).click();
+  await expect(row).toHaveCount(0);
+});
+
+test("an admin opens registration by invite and the link registers one person", async ({ browser }) => {
+  const admin = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
+  await admin.goto("/admin/settings");
+  await hydrated(admin);
+  await admin.getByLabel(/Invite only/).check();
+  await admin.getByRole("button", { name: "Save" }).click();
+  await expect(admin.getByTestId("registration-saved")).toBeVisible();
+  await admin.getByRole("button", { name: "Create link" }).click();
+  const path = (await admin.getByTestId("invite-link").textContent())!.trim();
+  expect(path).toMatch(/^\/register\?invite=/);
+
+  const guest = await (await browser.newContext()).newPage();
+  await guest.goto("/register");
+  await expect(guest.getByTestId("registration-closed")).toContainText("invite");
+  await guest.goto(path);
+  await hydrated(guest);
+  await guest.getByLabel("Username").fill("grace");
+  await guest.getByLabel("Email").fill("grace@example.com");
+  await guest.getByLabel("Password", { exact: true }).fill("cobol compiler pioneer");
+  await guest.getByLabel("Confirm password").fill("cobol compiler pioneer");
+  await guest.getByRole("button", { name: "Create account" }).click();
+  await expect(guest.getByTestId("user-name")).toHaveText("grace");
+
+  await admin.goto("/admin/audit");
+  await expect(admin.getByTestId("audit-row").first()).toContainText("user.registered");
 });

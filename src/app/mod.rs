@@ -13,9 +13,12 @@ use leptos_router::{
     StaticSegment,
 };
 
-use crate::features::auth::{
-    components::provide_auth,
-    pages::{AccountPage, LoginPage, RegisterPage},
+use crate::features::{
+    admin::pages::{AdminAuditPage, AdminSettingsPage, AdminUsersPage},
+    auth::{
+        components::provide_auth,
+        pages::{AccountPage, LoginPage, RegisterPage},
+    },
 };
 
 pub use error_page::ErrorPage;
@@ -70,6 +73,9 @@ fn Shell() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage />
                     <Route path=StaticSegment("register") view=RegisterPage />
                     <Route path=StaticSegment("account") view=AccountPage />
+                    <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage />
+                    <Route path=(StaticSegment("admin"), StaticSegment("settings")) view=AdminSettingsPage />
+                    <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage />
                 </Routes>
             </ErrorBoundary>
         </layout::Layout>

@@ -4,13 +4,17 @@
 use tower_sessions::Session;
 
 use super::{
+    admin,
     service::{self, Client},
     sessions,
 };
 use crate::{
     error::AppError,
     features::{
-        admin::types::RegistrationPolicy,
+        admin::types::{
+            AuditEntry, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
+            PasswordResetRequest, RegistrationPolicy, UpdateUserRequest, UserPage, UserSummary,
+        },
         auth::{
             next::safe_next,
             types::{
@@ -122,4 +126,74 @@ pub async fn change_password(
         },
     )
     .await
+}
+
+/// The caller as an [`admin::Admin`], or 401/403.
+async fn admin_request() -> Result<(AppState, admin::Admin, Client), AppError> {
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    Ok((state, admin::require_admin(user)?, client))
+}
+
+pub async fn admin_list_users(query: String, page: u32) -> Result<UserPage, AppError> {
+    let (state, admin, _) = admin_request().await?;
+    admin::list_users(&state, &admin, &query, page).await
+}
+
+pub async fn admin_create_user(request: CreateUserRequest) -> Result<UserSummary, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    admin::create_user(&state, &admin, &client, request).await
+}
+
+pub async fn admin_update_user(
+    id: String,
+    request: UpdateUserRequest,
+) -> Result<UserSummary, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    admin::update_user(&state, &admin, &client, &id, request).await
+}
+
+pub async fn admin_reset_password(id: String) -> Result<PasswordReset, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    admin::reset_password(
+        &state,
+        &admin,
+        &client,
+        &id,
+        PasswordResetRequest::default(),
+    )
+    .await
+}
+
+pub async fn admin_delete_user(id: String) -> Result<(), AppError> {
+    let (state, admin, client) = admin_request().await?;
+    admin::delete_user(&state, &admin, &client, &id).await
+}
+
+pub async fn admin_registration() -> Result<RegistrationPolicy, AppError> {
+    let (state, _, _) = admin_request().await?;
+    service::registration_policy(&state).await
+}
+
+pub async fn admin_set_registration(
+    policy: RegistrationPolicy,
+) -> Result<RegistrationPolicy, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    admin::set_registration(&state, &admin, &client, policy).await
+}
+
+pub async fn admin_create_invite(expires_in_hours: Option<u32>) -> Result<Invite, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    admin::create_invite(
+        &state,
+        &admin,
+        &client,
+        CreateInviteRequest { expires_in_hours },
+    )
+    .await
+}
+
+pub async fn admin_audit(before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+    let (state, admin, _) = admin_request().await?;
+    admin::audit_log(&state, &admin, before).await
 }

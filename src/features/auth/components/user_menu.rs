@@ -28,6 +28,9 @@ pub fn UserMenu() -> impl IntoView {
                                 .to_uppercase();
                             view! {
                                 <div class="flex items-center gap-3" data-testid="user-menu">
+                                    {(me.role == crate::features::auth::types::Role::Admin).then(|| view! {
+                                        <A href="/admin/users" attr:class="rounded-md px-2 py-1 text-sm text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"Admin"</A>
+                                    })}
                                     <A href="/account" attr:class="flex items-center gap-2 text-sm">
                                         <span aria-hidden="true" class="grid h-8 w-8 place-items-center rounded-full bg-indigo-100 text-xs font-semibold text-indigo-700 dark:bg-indigo-900 dark:text-indigo-200">
                                             {initials}
