@@ -174,3 +174,26 @@ test("an admin opens registration by invite and the link registers one person", 
   await admin.goto("/admin/audit");
   await expect(admin.getByTestId("audit-row").first()).toContainText("user.registered");
 });
+
+test("a personal API token is shown once, works as a bearer token and can be revoked", async ({ browser }) => {
+  const page = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
+  await page.goto("/account");
+  await hydrated(page);
+  const form = page.getByTestId("token-form");
+  await form.getByLabel("Token name").fill("deploy script");
+  await form.getByRole("button", { name: "Create token" }).click();
+  const token = (await page.getByTestId("new-token").textContent())!.trim();
+  expect(token).toMatch(/^slp_/);
+  await expect(page.getByTestId("token")).toContainText("deploy script");
+
+  // A fresh context has no cookie: only the token signs the request.
+  const script = await browser.newContext();
+  const me = await script.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
+  expect(me.status()).toBe(200);
+  expect((await me.json()).username).toBe(ADMIN.username);
+
+  await page.getByTestId("token").getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByTestId("token")).toHaveCount(0);
+  const after = await script.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
+  expect(after.status()).toBe(401);
+});

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::types::{Me, RegistrationState, SessionInfo};
+use super::types::{CreatedToken, Me, RegistrationState, SessionInfo, TokenInfo};
 use crate::error::AppError;
 
 #[server(prefix = "/rpc", endpoint = "current_user")]
@@ -64,4 +64,19 @@ pub async fn change_password(
     confirm: String,
 ) -> Result<(), AppError> {
     crate::server::auth::ui::change_password(current_password, new_password, confirm).await
+}
+
+#[server(prefix = "/rpc", endpoint = "my_tokens")]
+pub async fn my_tokens() -> Result<Vec<TokenInfo>, AppError> {
+    crate::server::auth::ui::my_tokens().await
+}
+
+#[server(prefix = "/rpc", endpoint = "create_token")]
+pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
+    crate::server::auth::ui::create_token(name).await
+}
+
+#[server(prefix = "/rpc", endpoint = "revoke_token")]
+pub async fn revoke_token(id: String) -> Result<(), AppError> {
+    crate::server::auth::ui::revoke_token(id).await
 }

@@ -6,7 +6,7 @@ use tower_sessions::Session;
 use super::{
     admin,
     service::{self, Client},
-    sessions,
+    sessions, tokens,
 };
 use crate::{
     error::AppError,
@@ -18,8 +18,8 @@ use crate::{
         auth::{
             next::safe_next,
             types::{
-                ChangePasswordRequest, LoginRequest, Me, RegisterRequest, RegistrationState,
-                SessionInfo,
+                ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me,
+                RegisterRequest, RegistrationState, SessionInfo, TokenInfo,
             },
         },
     },
@@ -196,4 +196,22 @@ pub async fn admin_create_invite(expires_in_hours: Option<u32>) -> Result<Invite
 pub async fn admin_audit(before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
     let (state, admin, _) = admin_request().await?;
     admin::audit_log(&state, &admin, before).await
+}
+
+pub async fn my_tokens() -> Result<Vec<TokenInfo>, AppError> {
+    let (state, session, _) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    tokens::list(&state, &user).await
+}
+
+pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    tokens::create(&state, &user, &client, CreateTokenRequest { name }).await
+}
+
+pub async fn revoke_token(id: String) -> Result<(), AppError> {
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    tokens::revoke(&state, &user, &client, &id).await
 }

@@ -4,7 +4,7 @@ use leptos_meta::Title;
 use crate::{
     components::{field_error, form_error, Field, FormError},
     features::auth::{
-        api::{my_sessions, RevokeSession},
+        api::{my_sessions, my_tokens, CreateToken, RevokeSession, RevokeToken},
         components::{use_auth, PasswordRules, RequireUser},
         types::{Me, Role},
     },
@@ -41,6 +41,7 @@ fn Account(me: Me) -> impl IntoView {
             </section>
             <PasswordSection me=me.clone() />
             <SessionsSection />
+            <TokensSection />
         </div>
     }
 }
@@ -128,6 +129,66 @@ fn SessionsSection() -> impl IntoView {
                             Err(e) => view! { <p role="alert" class="mt-4 text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
                         })
                 }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TokensSection() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| my_tokens(),
+    );
+    let result = Signal::derive(move || create.value().get());
+    view! {
+        <section class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900" aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading" class="text-lg font-semibold">"API tokens"</h2>
+            <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                "For scripts and CI: send one as " <code class="rounded bg-slate-100 px-1 dark:bg-slate-800">"Authorization: Bearer …"</code> " to the REST API."
+            </p>
+            <ActionForm action=create attr:class="mt-4 flex max-w-md items-end gap-3" attr:data-testid="token-form">
+                <div class="flex-1">
+                    <Field label="Token name" name="name" required=true error=field_error(result, "name") />
+                </div>
+                <button type="submit" class="mb-6 rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">"Create token"</button>
+            </ActionForm>
+            {move || match result.get() {
+                Some(Ok(created)) => Some(view! {
+                    <div role="status" class="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-900 dark:bg-amber-950 dark:text-amber-200">
+                        <p class="font-medium">"Copy it now: it will not be shown again."</p>
+                        <code class="mt-1 block break-all font-mono text-xs" data-testid="new-token">{created.token}</code>
+                    </div>
+                }),
+                _ => None,
+            }}
+            <Transition fallback=|| ()>
+                {move || tokens.get().map(|tokens| match tokens {
+                    Ok(tokens) if tokens.is_empty() => view! { <p class="mt-4 text-sm text-slate-500">"No tokens yet."</p> }.into_any(),
+                    Ok(tokens) => view! {
+                        <ul class="mt-4 divide-y divide-slate-100 dark:divide-slate-800">
+                            {tokens.into_iter().map(|t| view! {
+                                <li class="flex items-center justify-between gap-4 py-3 text-sm" data-testid="token">
+                                    <div>
+                                        <p class="font-medium">{t.name.clone()}</p>
+                                        <p class="text-slate-500">
+                                            <code class="font-mono">{format!("{}…", t.prefix)}</code>
+                                            {format!(" · created {}", t.created_at.get(..10).unwrap_or_default())}
+                                            {format!(" · {}", t.last_used_at.as_deref().map_or("never used".to_owned(), |u| format!("last used {}", u.replace('T', " ").replace('Z', " UTC"))))}
+                                        </p>
+                                    </div>
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="id" value=t.id.clone() />
+                                        <button type="submit" class="rounded-md px-2 py-1 text-rose-700 ring-1 ring-inset ring-rose-200 hover:bg-rose-50 dark:text-rose-300 dark:ring-rose-900 dark:hover:bg-rose-950">"Revoke"</button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert" class="mt-4 text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                })}
             </Transition>
         </section>
     }
