@@ -26,8 +26,10 @@ wasm_br=$(brotli -c -q 11 "$wasm" | wc -c)
 bench_db=slipway_bench
 pg_recreate_db "$bench_db"
 data_dir=$(mktemp -d)
+bench_password="bench passphrase $(date +%s)"
 DATABASE_URL=${DATABASE_URL%/*}/$bench_db LEPTOS_SITE_ADDR=$addr LEPTOS_SITE_ROOT=target/site \
-  DATA_DIR=$data_dir NGINX_SITES_DIR=$data_dir/sites LOG_LEVEL=warn APP_ENV=production \
+  DATA_DIR=$data_dir NGINX_SITES_DIR=$data_dir/sites LOG_LEVEL=warn APP_ENV=development \
+  REDIS_KEY_PREFIX="bench-$$:" ADMIN_EMAIL=bench@example.com ADMIN_PASSWORD="$bench_password" \
   target/release/slipway >"$data_dir/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data_dir"' EXIT
@@ -55,12 +57,44 @@ RSS after load:          ${loaded_rss} KiB
 GET /health (c=50, ${duration}s): ${rps} req/s, p99 ${p99}, non-2xx ${non2xx}
 OUT
 
+# --- Accounts: a signed-in request against a static file, logins, health under login load ---
+login_body=$(printf '{"login":"bench@example.com","password":"%s"}' "$bench_password")
+cookie=$(curl -fsS -o /dev/null -c - -H 'content-type: application/json' -d "$login_body" \
+  "http://$addr/api/v1/auth/login" | awk '$6 == "slipway" {print "slipway=" $7}')
+[ -n "$cookie" ] || { echo "bench: could not sign in" >&2; exit 1; }
+wrk_line() { awk '/^Requests\/sec:/ {rps=$2} $1 == "99%" {p99=$2} END {print rps, p99}'; }
+read -r me_rps me_p99 < <(wrk -t2 -c50 -d"${duration}s" --latency -H "Cookie: $cookie" "http://$addr/api/v1/me" | wrk_line)
+read -r static_rps static_p99 < <(wrk -t2 -c50 -d"${duration}s" --latency "http://$addr/favicon.svg" | wrk_line)
+lua=$(mktemp --suffix=.lua)
+printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$login_body" > "$lua"
+read -r login_rps login_p99 < <(wrk -t2 -c8 -d"${duration}s" --latency -s "$lua" "http://$addr/api/v1/auth/login" | wrk_line)
+# /health while logins keep both cores busy: argon2 runs on the blocking pool, not the runtime.
+wrk -t1 -c16 -d"$((duration + 4))s" -s "$lua" "http://$addr/api/v1/auth/login" >/dev/null &
+loginload=$!
+sleep 2
+read -r busy_rps busy_p99 < <(wrk -t1 -c10 -d"${duration}s" --latency "http://$addr/health" | wrk_line)
+wait $loginload
+rm -f "$lua"
+
+cat <<OUT
+GET /api/v1/me (cookie, c=50): ${me_rps} req/s, p99 ${me_p99}
+GET /favicon.svg (static, c=50): ${static_rps} req/s, p99 ${static_p99}
+POST /api/v1/auth/login (c=8): ${login_rps} logins/s, p99 ${login_p99}
+GET /health while logins saturate the CPU (c=10): ${busy_rps} req/s, p99 ${busy_p99}
+OUT
+ratio=$(awk -v a="$me_rps" -v b="$static_rps" 'BEGIN { printf "%.2f", a / b }')
+accounts_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${me_rps} / ${me_p99} | ${static_rps} / ${static_p99} | ${ratio} | ${login_rps} / ${login_p99} | ${busy_p99} |"
+
 doc=docs/BENCHMARKS.md
-marker='<!-- bench:foundation -->'
-grep -q "$marker" "$doc" || { echo "bench: $doc lacks $marker" >&2; exit 1; }
-# The marker sits above the table; new rows go under its header, newest first.
-awk -v marker="$marker" -v row="$row" '
-  $0 == marker { seen = 1 }
-  { print }
-  seen && /^\|[- |]+\|$/ { print row; seen = 0 }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
+# Each marker sits above its table; new rows go under the header, newest first.
+append_row() {
+  local marker=$1 line=$2
+  grep -q "$marker" "$doc" || { echo "bench: $doc lacks $marker" >&2; exit 1; }
+  awk -v marker="$marker" -v row="$line" '
+    $0 == marker { seen = 1 }
+    { print }
+    seen && /^\|[- |]+\|$/ { print row; seen = 0 }' "$doc" > "$doc.tmp" && mv "$doc.tmp" "$doc"
+}
+append_row '<!-- bench:foundation -->' "$row"
+append_row '<!-- bench:accounts -->' "$accounts_row"
 echo "Appended to $doc"

@@ -821,3 +821,105 @@ async fn admin_email_and_password_create_the_admin_at_start_up_without_a_setup_t
     assert_eq!(me["role"], "admin");
     assert_eq!(me["username"], "boss");
 }
+
+/// The sign-in form posted without JavaScript: the server function answers with a redirect.
+async fn form_login(app: &TestApp, next: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/rpc/login"))
+        .header("accept", "text/html")
+        .form(&[
+            ("login", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn after_signing_in_only_local_next_paths_are_followed() {
+    let app = TestApp::new().await;
+    app.with_admin().await;
+    let local = form_login(&app, "/account?tab=sessions").await;
+    assert!(local.status().is_redirection(), "{}", local.status());
+    assert_eq!(local.headers()["location"], "/account?tab=sessions");
+
+    for evil in [
+        "//evil.com",
+        "/\\evil.com",
+        "/%09/evil.com",
+        "https://evil.com",
+    ] {
+        let response = form_login(&app, evil).await;
+        assert!(
+            response.status().is_redirection(),
+            "{evil}: {}",
+            response.status()
+        );
+        assert_eq!(response.headers()["location"], "/", "{evil}");
+    }
+}
+
+#[tokio::test]
+async fn production_cookies_are_host_prefixed_and_secure() {
+    let app = TestApp::builder()
+        .setting("APP_ENV", "production")
+        .build()
+        .await;
+    app.with_admin_cookie_name("__Host-slipway").await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "login": "admin", "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.starts_with("__Host-slipway="), "{set_cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{attribute}: {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain="), "host-only: {set_cookie}");
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_on_the_server() {
+    use fred::interfaces::KeysInterface;
+
+    let app = TestApp::builder()
+        .setting("SESSION_IDLE_TIMEOUT_SECS", "1")
+        .build()
+        .await;
+    app.with_admin().await;
+    let response = login_raw(&app, "admin", ADMIN_PASSWORD, None).await;
+    let cookie = session_cookie(&response).unwrap();
+    let session_id = cookie.split_once('=').unwrap().1.to_owned();
+    let key = format!("{}session:{session_id}", app.state.config.redis_key_prefix);
+    let exists: i64 = app.state.redis.exists(&key).await.unwrap();
+    assert_eq!(exists, 1, "the session lives in Redis under {key}");
+    let ttl: i64 = app.state.redis.ttl(&key).await.unwrap();
+    assert!(
+        (0..=2).contains(&ttl),
+        "expires with the idle timeout, not later: ttl {ttl}"
+    );
+
+    // Watch Redis rather than the API: a request would count as activity.
+    wait::until(
+        "Redis to expire the idle session",
+        Duration::from_secs(10),
+        || {
+            let redis = app.state.redis.clone();
+            let key = key.clone();
+            async move {
+                let exists: i64 = redis.exists(&key).await.unwrap();
+                (exists == 0).then_some(())
+            }
+        },
+    )
+    .await;
+    assert_eq!(me_with(&app, &cookie).await, 401);
+}

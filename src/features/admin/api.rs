@@ -36,13 +36,16 @@ pub async fn update_user(
     id: String,
     role: Option<Role>,
     disabled: Option<bool>,
+    display_name: Option<String>,
+    email: Option<String>,
 ) -> Result<UserSummary, AppError> {
     crate::server::auth::ui::admin_update_user(
         id,
         super::types::UpdateUserRequest {
             role,
             disabled,
-            ..Default::default()
+            display_name,
+            email,
         },
     )
     .await

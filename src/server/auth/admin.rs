@@ -104,8 +104,8 @@ pub async fn create_user(
     Ok(summary(&user))
 }
 
-/// Edits an account. Demoting or disabling the last enabled admin is refused; a demoted or
-/// disabled account loses every session at once.
+/// Edits an account. Demoting or disabling the last enabled admin is refused; an account
+/// whose role changes or that is disabled loses every session at once.
 pub async fn update_user(
     state: &AppState,
     admin: &Admin,
@@ -155,9 +155,11 @@ pub async fn update_user(
     .ok_or(AppError::NotFound)?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
 
-    let demoted = before.role == "admin" && user.role != "admin";
+    // Any change of privilege ends the account's sessions: a demoted or disabled account loses
+    // access at once, and a promoted one signs in again under a new session id.
+    let role_changed = before.role != user.role;
     let disabled = before.disabled_at.is_none() && user.disabled_at.is_some();
-    if demoted || disabled {
+    if role_changed || disabled {
         end_sessions(state, id).await?;
     }
     service::audit(

@@ -75,7 +75,8 @@ fn session_layer(state: &AppState) -> SessionManagerLayer<RedisSessionStore> {
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(
-            tower_sessions::cookie::time::Duration::hours(12),
+            tower_sessions::cookie::time::Duration::try_from(state.config.session_idle_timeout)
+                .unwrap_or(tower_sessions::cookie::time::Duration::hours(12)),
         ))
 }
 

@@ -149,6 +149,32 @@ impl TestApp {
         browser
     }
 
+    /// Registers the first admin with a plain client, for servers whose cookie a cookie jar
+    /// would refuse over plain http (`__Host-` cookies need https).
+    pub async fn with_admin_cookie_name(&self, expected_cookie: &str) {
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/register"))
+            .json(&serde_json::json!({
+                "username": "admin",
+                "email": "admin@example.com",
+                "password": ADMIN_PASSWORD,
+                "setup_token": self.setup_token(),
+            }))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(response.status(), 201);
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            cookie.starts_with(&format!("{expected_cookie}=")),
+            "{cookie}"
+        );
+    }
+
     /// Stops the server the way SIGTERM does, letting requests in flight finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -131,6 +131,10 @@ fn UserRow(
         user.username
     );
     let delete_id = id.clone();
+    let editing = RwSignal::new(false);
+    let edit_id = id.clone();
+    let (edit_name, edit_email) = (user.display_name.clone(), user.email.clone());
+    let edit_result = Signal::derive(move || update.value().get());
     let (role_id, disable_id, reset_id, ask_id) = (id.clone(), id.clone(), id.clone(), id.clone());
     let small = "rounded px-2 py-1 text-xs ring-1 ring-inset ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800";
     view! {
@@ -153,6 +157,7 @@ fn UserRow(
                         <input type="hidden" name="disabled" value=(!user.disabled).to_string() />
                         <button type="submit" class=small>{if user.disabled { "Enable" } else { "Disable" }}</button>
                     </ActionForm>
+                    <button type="button" class=small on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
                     <ActionForm action=reset>
                         <input type="hidden" name="id" value=reset_id />
                         <button type="submit" class=small>"Reset password"</button>
@@ -166,6 +171,25 @@ fn UserRow(
                         }
                     }
                 </div>
+                <Show when=move || editing.get()>
+                    {
+                        let id = edit_id.clone();
+                        let (name, email) = (edit_name.clone(), edit_email.clone());
+                        view! {
+                            <div role="dialog" aria-label="Edit user" class="mt-2 rounded-md border border-slate-200 p-3 dark:border-slate-700">
+                                <ActionForm action=update on:submit=move |_| editing.set(false) attr:class="space-y-2">
+                                    <input type="hidden" name="id" value=id />
+                                    <Field label="Display name" name="display_name" value=Signal::stored(name) error=field_error(edit_result, "display_name") />
+                                    <Field label="Email" name="email" kind="email" value=Signal::stored(email) error=field_error(edit_result, "email") />
+                                    <div class="flex justify-end gap-2">
+                                        <button type="button" class=small on:click=move |_| editing.set(false)>"Cancel"</button>
+                                        <button type="submit" class="rounded bg-indigo-600 px-2 py-1 text-xs font-medium text-white hover:bg-indigo-500">"Save"</button>
+                                    </div>
+                                </ActionForm>
+                            </div>
+                        }
+                    }
+                </Show>
                 <Show when=asking.clone()>
                     {
                         let id = delete_id.clone();
