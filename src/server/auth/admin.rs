@@ -91,7 +91,7 @@ pub async fn create_user(
         },
     )
     .await
-    .map_err(insert_error)?;
+    .map_err(service::account_write_error)?;
     service::audit(
         state,
         Some(admin.0.id),
@@ -151,7 +151,7 @@ pub async fn update_user(
         },
     )
     .await
-    .map_err(insert_error)?
+    .map_err(service::account_write_error)?
     .ok_or(AppError::NotFound)?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
 
@@ -358,16 +358,6 @@ fn role_name(role: Role) -> &'static str {
     match role {
         Role::Admin => "admin",
         Role::User => "user",
-    }
-}
-
-fn insert_error(e: db::users::InsertError) -> AppError {
-    match e {
-        db::users::InsertError::UsernameTaken => AppError::field("username", "is already taken"),
-        db::users::InsertError::EmailTaken => {
-            AppError::field("email", "already belongs to an account")
-        }
-        db::users::InsertError::Db(e) => internal("write user", e),
     }
 }
 

@@ -105,13 +105,7 @@ pub async fn register(
         },
     )
     .await
-    .map_err(|e| match e {
-        db::users::InsertError::UsernameTaken => AppError::field("username", "is already taken"),
-        db::users::InsertError::EmailTaken => {
-            AppError::field("email", "already belongs to an account")
-        }
-        db::users::InsertError::Db(e) => internal("insert user", e),
-    })?;
+    .map_err(account_write_error)?;
     // An invite is spent only by a registration that goes through.
     if let (false, Some(invite)) = (first_account, invite) {
         if !db::invites::redeem(&mut *tx, &super::sha256_hex(invite), user.id)
@@ -247,16 +241,32 @@ pub async fn current_user(state: &AppState, session: &Session) -> Result<UserRow
     else {
         return Err(AppError::Unauthorized);
     };
-    match db::users::find_by_id(&state.db, user_id)
-        .await
-        .map_err(|e| internal("load user", e))?
-    {
-        Some(user) if user.disabled_at.is_none() => Ok(user),
+    match enabled_user(state, user_id).await? {
+        Some(user) => Ok(user),
         // Deleted or disabled since sign-in: the session dies with the account's access.
-        _ => {
+        None => {
             session::end(session).await?;
             Err(AppError::Unauthorized)
         }
+    }
+}
+
+/// The account with this id, unless it is gone or disabled.
+pub async fn enabled_user(state: &AppState, user_id: Uuid) -> Result<Option<UserRow>, AppError> {
+    Ok(db::users::find_by_id(&state.db, user_id)
+        .await
+        .map_err(|e| internal("load user", e))?
+        .filter(|user| user.disabled_at.is_none()))
+}
+
+/// A unique-value clash on an account, as the field error a person can act on.
+pub(super) fn account_write_error(e: db::users::InsertError) -> AppError {
+    match e {
+        db::users::InsertError::UsernameTaken => AppError::field("username", "is already taken"),
+        db::users::InsertError::EmailTaken => {
+            AppError::field("email", "already belongs to an account")
+        }
+        db::users::InsertError::Db(e) => internal("write user", e),
     }
 }
 

@@ -100,13 +100,9 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> Result<UserRow, App
     else {
         return Err(AppError::Unauthorized);
     };
-    match db::users::find_by_id(&state.db, user_id)
-        .await
-        .map_err(|e| internal("load user", e))?
-    {
-        Some(user) if user.disabled_at.is_none() => Ok(user),
-        _ => Err(AppError::Unauthorized),
-    }
+    service::enabled_user(state, user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)
 }
 
 fn info(row: TokenRow) -> TokenInfo {
