@@ -519,3 +519,63 @@ async fn a_failed_registration_does_not_spend_the_invite() {
         201
     );
 }
+
+#[tokio::test]
+async fn an_admin_edits_display_name_and_email_with_field_errors() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    let target = create_user(&admin, "sam").await;
+    let path = format!("/api/v1/users/{}", target["id"].as_str().unwrap());
+
+    let (status, body) = send(
+        &admin,
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({ "display_name": "Samuel", "email": "samuel@example.com" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["display_name"].as_str(), body["email"].as_str()),
+        (Some("Samuel"), Some("samuel@example.com"))
+    );
+    assert_eq!(
+        sign_in(&app, "samuel@example.com", PASSWORD).await.0,
+        200,
+        "the new email signs in"
+    );
+
+    let (status, body) = send(
+        &admin,
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({ "email": "not an email" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["fields"]["email"].is_string());
+    let (status, body) = send(
+        &admin,
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({ "email": "ADMIN@example.com" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["error"]["fields"]["email"],
+        "already belongs to an account"
+    );
+    let (status, _) = send(
+        &admin,
+        &app,
+        reqwest::Method::PATCH,
+        "/api/v1/users/not-a-uuid",
+        Some(json!({ "display_name": "x" })),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
