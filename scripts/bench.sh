@@ -64,7 +64,7 @@ cookie=$(curl -fsS -o /dev/null -c - -H 'content-type: application/json' -d "$lo
 [ -n "$cookie" ] || { echo "bench: could not sign in" >&2; exit 1; }
 wrk_line() { awk '/^Requests\/sec:/ {rps=$2} $1 == "99%" {p99=$2} END {print rps, p99}'; }
 read -r me_rps me_p99 < <(wrk -t2 -c50 -d"${duration}s" --latency -H "Cookie: $cookie" "http://$addr/api/v1/me" | wrk_line)
-read -r static_rps static_p99 < <(wrk -t2 -c50 -d"${duration}s" --latency "http://$addr/favicon.svg" | wrk_line)
+read -r static_rps static_p99 < <(wrk -t2 -c50 -d"${duration}s" --latency "http://$addr/robots.txt" | wrk_line)
 lua=$(mktemp --suffix=.lua)
 printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$login_body" > "$lua"
 read -r login_rps login_p99 < <(wrk -t2 -c8 -d"${duration}s" --latency -s "$lua" "http://$addr/api/v1/auth/login" | wrk_line)
@@ -78,7 +78,7 @@ rm -f "$lua"
 
 cat <<OUT
 GET /api/v1/me (cookie, c=50): ${me_rps} req/s, p99 ${me_p99}
-GET /favicon.svg (static, c=50): ${static_rps} req/s, p99 ${static_p99}
+GET /robots.txt (static, c=50): ${static_rps} req/s, p99 ${static_p99}
 POST /api/v1/auth/login (c=8): ${login_rps} logins/s, p99 ${login_p99}
 GET /health while logins saturate the CPU (c=10): ${busy_rps} req/s, p99 ${busy_p99}
 OUT

@@ -122,3 +122,14 @@ async fn graceful_shutdown_lets_the_server_stop_cleanly() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn robots_are_asked_not_to_index_the_control_panel() {
+    let app = TestApp::new().await;
+    let response = app.get("/robots.txt").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "User-agent: *\nDisallow: /\n"
+    );
+}

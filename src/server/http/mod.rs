@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
+        .route("/robots.txt", get(robots))
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = options.clone();
@@ -58,6 +59,14 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(request_context::track))
         .with_state(state)
+}
+
+/// A control panel has nothing for search engines to index.
+async fn robots() -> ([(header::HeaderName, &'static str); 1], &'static str) {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "User-agent: *\nDisallow: /\n",
+    )
 }
 
 /// Server-side sessions in Redis. The cookie is only set once something is stored.
