@@ -2,26 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{
-    app::{json_of, Browser},
-    TestApp,
-};
+use crate::support::{app::Browser, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-async fn send(
-    browser: &Browser,
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = browser.client.request(method, app.url(path));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    json_of(request.send().await.unwrap()).await
-}
 
 async fn create_user(admin: &Browser, name: &str) -> Value {
     let (status, body) = admin
@@ -119,7 +102,7 @@ async fn non_admins_get_403_from_every_admin_endpoint() {
         (reqwest::Method::GET, "/api/v1/audit".to_owned(), None),
     ];
     for (method, path, body) in cases {
-        let (status, response) = send(&grace, &app, method.clone(), &path, body).await;
+        let (status, response) = grace.send(method.clone(), &path, body).await;
         assert_eq!(status, 403, "{method} {path}: {response}");
     }
     // And anonymous callers get 401.
@@ -135,27 +118,25 @@ async fn disabling_a_user_ends_their_sessions_and_blocks_sign_in() {
     assert_eq!(heidi.get_json("/api/v1/me").await.0, 200);
 
     let id = target["id"].as_str().unwrap();
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{id}"),
-        Some(json!({ "disabled": true })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(json!({ "disabled": true })),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["disabled"], true);
     assert_eq!(heidi.get_json("/api/v1/me").await.0, 401);
     assert_eq!(sign_in(&app, "heidi", PASSWORD).await.0, 401);
 
-    send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{id}"),
-        Some(json!({ "disabled": false })),
-    )
-    .await;
+    admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(json!({ "disabled": false })),
+        )
+        .await;
     assert_eq!(sign_in(&app, "heidi", PASSWORD).await.0, 200);
 }
 
@@ -165,26 +146,24 @@ async fn promoting_and_demoting_changes_access_and_demotion_ends_sessions() {
     let admin = app.with_admin().await;
     let target = create_user(&admin, "ivan").await;
     let id = target["id"].as_str().unwrap();
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{id}"),
-        Some(json!({ "role": "admin" })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(json!({ "role": "admin" })),
+        )
+        .await;
     assert_eq!((status, body["role"].clone()), (200, json!("admin")));
     let (_, ivan) = sign_in(&app, "ivan", PASSWORD).await;
     assert_eq!(ivan.get_json("/api/v1/users").await.0, 200);
 
-    send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{id}"),
-        Some(json!({ "role": "user" })),
-    )
-    .await;
+    admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(json!({ "role": "user" })),
+        )
+        .await;
     assert_eq!(
         ivan.get_json("/api/v1/me").await.0,
         401,
@@ -201,14 +180,13 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
     let (_, me) = admin.get_json("/api/v1/me").await;
     let id = me["id"].as_str().unwrap();
     for change in [json!({ "role": "user" }), json!({ "disabled": true })] {
-        let (status, body) = send(
-            &admin,
-            &app,
-            reqwest::Method::PATCH,
-            &format!("/api/v1/users/{id}"),
-            Some(change),
-        )
-        .await;
+        let (status, body) = admin
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/users/{id}"),
+                Some(change),
+            )
+            .await;
         assert_eq!(status, 409, "{body}");
         assert!(
             body["error"]["message"]
@@ -218,14 +196,13 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
             "{body}"
         );
     }
-    let (status, _) = send(
-        &admin,
-        &app,
-        reqwest::Method::DELETE,
-        &format!("/api/v1/users/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = admin
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 409);
     assert_eq!(
         admin.get_json("/api/v1/me").await.0,
@@ -235,22 +212,20 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_deleted() {
 
     // With a second admin, the first may step down.
     let other = create_user(&admin, "judy").await;
-    send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{}", other["id"].as_str().unwrap()),
-        Some(json!({ "role": "admin" })),
-    )
-    .await;
-    let (status, _) = send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{id}"),
-        Some(json!({ "role": "user" })),
-    )
-    .await;
+    admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{}", other["id"].as_str().unwrap()),
+            Some(json!({ "role": "admin" })),
+        )
+        .await;
+    let (status, _) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(json!({ "role": "user" })),
+        )
+        .await;
     assert_eq!(status, 200);
 }
 
@@ -262,14 +237,13 @@ async fn password_reset_sets_a_new_password_and_ends_sessions() {
     let id = target["id"].as_str().unwrap();
     let (_, kate) = sign_in(&app, "kate", PASSWORD).await;
 
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{id}/password-reset"),
-        None,
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{id}/password-reset"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let generated = body["password"]
         .as_str()
@@ -280,14 +254,13 @@ async fn password_reset_sets_a_new_password_and_ends_sessions() {
     assert_eq!(sign_in(&app, "kate", &generated).await.0, 200);
 
     let chosen = "another long passphrase";
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{id}/password-reset"),
-        Some(json!({ "password": chosen })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{id}/password-reset"),
+            Some(json!({ "password": chosen })),
+        )
+        .await;
     assert_eq!(status, 200);
     assert!(
         body["password"].is_null(),
@@ -295,14 +268,13 @@ async fn password_reset_sets_a_new_password_and_ends_sessions() {
     );
     assert_eq!(sign_in(&app, "kate", chosen).await.0, 200);
 
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{id}/password-reset"),
-        Some(json!({ "password": "short" })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{id}/password-reset"),
+            Some(json!({ "password": "short" })),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
 }
 
@@ -313,25 +285,23 @@ async fn deleting_a_user_ends_their_sessions_and_is_a_404_the_second_time() {
     let target = create_user(&admin, "leo").await;
     let id = target["id"].as_str().unwrap();
     let (_, leo) = sign_in(&app, "leo", PASSWORD).await;
-    let (status, _) = send(
-        &admin,
-        &app,
-        reqwest::Method::DELETE,
-        &format!("/api/v1/users/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = admin
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     assert_eq!(leo.get_json("/api/v1/me").await.0, 401);
     assert_eq!(sign_in(&app, "leo", PASSWORD).await.0, 401);
-    let (status, _) = send(
-        &admin,
-        &app,
-        reqwest::Method::DELETE,
-        &format!("/api/v1/users/{id}"),
-        None,
-    )
-    .await;
+    let (status, _) = admin
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/users/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -355,14 +325,13 @@ async fn the_registration_policy_decides_who_may_register() {
         403
     );
 
-    let (status, _) = send(
-        &admin,
-        &app,
-        reqwest::Method::PUT,
-        "/api/v1/settings/registration",
-        Some(json!({ "policy": "open" })),
-    )
-    .await;
+    let (status, _) = admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/settings/registration",
+            Some(json!({ "policy": "open" })),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         app.browser()
@@ -372,14 +341,13 @@ async fn the_registration_policy_decides_who_may_register() {
         201
     );
 
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::PUT,
-        "/api/v1/settings/registration",
-        Some(json!({ "policy": "sometimes" })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/settings/registration",
+            Some(json!({ "policy": "sometimes" })),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
 }
 
@@ -416,14 +384,13 @@ async fn admins_read_the_audit_log_newest_first() {
 async fn an_invite_lets_one_person_register_while_registration_is_invite_only() {
     let app = TestApp::new().await;
     let admin = app.with_admin().await;
-    send(
-        &admin,
-        &app,
-        reqwest::Method::PUT,
-        "/api/v1/settings/registration",
-        Some(json!({ "policy": "invite" })),
-    )
-    .await;
+    admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/settings/registration",
+            Some(json!({ "policy": "invite" })),
+        )
+        .await;
     let newcomer = |name: &str, invite: Option<&str>| json!({ "username": name, "email": format!("{name}@example.com"), "password": PASSWORD, "invite": invite });
     assert_eq!(
         app.browser()
@@ -433,7 +400,9 @@ async fn an_invite_lets_one_person_register_while_registration_is_invite_only() 
         403
     );
 
-    let (status, invite) = send(&admin, &app, reqwest::Method::POST, "/api/v1/invites", None).await;
+    let (status, invite) = admin
+        .send(reqwest::Method::POST, "/api/v1/invites", None)
+        .await;
     assert_eq!(status, 201, "{invite}");
     let token = invite["token"].as_str().unwrap();
     assert_eq!(invite["path"], format!("/register?invite={token}"));
@@ -460,15 +429,16 @@ async fn an_invite_lets_one_person_register_while_registration_is_invite_only() 
     );
 
     // Closed means closed, invite or not.
-    let (_, invite) = send(&admin, &app, reqwest::Method::POST, "/api/v1/invites", None).await;
-    send(
-        &admin,
-        &app,
-        reqwest::Method::PUT,
-        "/api/v1/settings/registration",
-        Some(json!({ "policy": "closed" })),
-    )
-    .await;
+    let (_, invite) = admin
+        .send(reqwest::Method::POST, "/api/v1/invites", None)
+        .await;
+    admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/settings/registration",
+            Some(json!({ "policy": "closed" })),
+        )
+        .await;
     let status = app
         .browser()
         .post_json(
@@ -484,22 +454,20 @@ async fn an_invite_lets_one_person_register_while_registration_is_invite_only() 
 async fn a_failed_registration_does_not_spend_the_invite() {
     let app = TestApp::new().await;
     let admin = app.with_admin().await;
-    send(
-        &admin,
-        &app,
-        reqwest::Method::PUT,
-        "/api/v1/settings/registration",
-        Some(json!({ "policy": "invite" })),
-    )
-    .await;
-    let (_, invite) = send(
-        &admin,
-        &app,
-        reqwest::Method::POST,
-        "/api/v1/invites",
-        Some(json!({ "expires_in_hours": 1 })),
-    )
-    .await;
+    admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/settings/registration",
+            Some(json!({ "policy": "invite" })),
+        )
+        .await;
+    let (_, invite) = admin
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/invites",
+            Some(json!({ "expires_in_hours": 1 })),
+        )
+        .await;
     let token = invite["token"].as_str().unwrap();
     // "admin" is taken: this registration fails, and the invite stays good.
     let taken = json!({ "username": "admin", "email": "x@example.com", "password": PASSWORD, "invite": token });
@@ -527,14 +495,13 @@ async fn an_admin_edits_display_name_and_email_with_field_errors() {
     let target = create_user(&admin, "sam").await;
     let path = format!("/api/v1/users/{}", target["id"].as_str().unwrap());
 
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        Some(json!({ "display_name": "Samuel", "email": "samuel@example.com" })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "display_name": "Samuel", "email": "samuel@example.com" })),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (body["display_name"].as_str(), body["email"].as_str()),
@@ -546,36 +513,33 @@ async fn an_admin_edits_display_name_and_email_with_field_errors() {
         "the new email signs in"
     );
 
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        Some(json!({ "email": "not an email" })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "email": "not an email" })),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert!(body["error"]["fields"]["email"].is_string());
-    let (status, body) = send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        &path,
-        Some(json!({ "email": "ADMIN@example.com" })),
-    )
-    .await;
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({ "email": "ADMIN@example.com" })),
+        )
+        .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(
         body["error"]["fields"]["email"],
         "already belongs to an account"
     );
-    let (status, _) = send(
-        &admin,
-        &app,
-        reqwest::Method::PATCH,
-        "/api/v1/users/not-a-uuid",
-        Some(json!({ "display_name": "x" })),
-    )
-    .await;
+    let (status, _) = admin
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/users/not-a-uuid",
+            Some(json!({ "display_name": "x" })),
+        )
+        .await;
     assert_eq!(status, 404);
 }

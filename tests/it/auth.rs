@@ -923,3 +923,28 @@ async fn an_idle_session_expires_on_the_server() {
     .await;
     assert_eq!(me_with(&app, &cookie).await, 401);
 }
+
+#[tokio::test]
+async fn using_a_session_keeps_it_alive_past_the_idle_timeout() {
+    let app = TestApp::builder()
+        .setting("SESSION_IDLE_TIMEOUT_SECS", "3")
+        .build()
+        .await;
+    let admin = app.with_admin().await;
+    // Read-only requests for twice the idle timeout: each one counts as use.
+    let until = tokio::time::Instant::now() + Duration::from_secs(6);
+    while tokio::time::Instant::now() < until {
+        assert_eq!(admin.get_json("/api/v1/me").await.0, 200, "still signed in");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (_, sessions) = admin.get_json("/api/v1/me/sessions").await;
+    let seen = chrono::DateTime::parse_from_rfc3339(sessions[0]["last_seen_at"].as_str().unwrap())
+        .unwrap();
+    let signed_in =
+        chrono::DateTime::parse_from_rfc3339(sessions[0]["signed_in_at"].as_str().unwrap())
+            .unwrap();
+    assert!(
+        seen - signed_in >= chrono::Duration::seconds(4),
+        "last use is recorded: {sessions}"
+    );
+}

@@ -227,7 +227,7 @@ pub async fn login(
 }
 
 pub async fn logout(state: &AppState, session: &Session, client: &Client) -> Result<(), AppError> {
-    let user_id = session::user_id(session, state.config.session_absolute_timeout).await?;
+    let user_id = session::user_id(session, &state.config).await?;
     session::end(session).await?;
     if let Some(user_id) = user_id {
         audit(state, Some(user_id), "logout", None, client, json!({})).await?;
@@ -237,8 +237,7 @@ pub async fn logout(state: &AppState, session: &Session, client: &Client) -> Res
 
 /// The signed-in, enabled account behind this session, or 401.
 pub async fn current_user(state: &AppState, session: &Session) -> Result<UserRow, AppError> {
-    let Some(user_id) = session::user_id(session, state.config.session_absolute_timeout).await?
-    else {
+    let Some(user_id) = session::user_id(session, &state.config).await? else {
         return Err(AppError::Unauthorized);
     };
     match enabled_user(state, user_id).await? {

@@ -6,10 +6,15 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{service::Client, session_store::USER_ID};
-use crate::{error::AppError, server::error::internal};
+use crate::{
+    error::AppError,
+    server::{config::Config, error::internal},
+};
 
 /// Unix seconds of the sign-in, for the absolute timeout (the idle one is the cookie expiry).
 pub const SIGNED_IN_AT: &str = "signed_in_at";
+/// Unix seconds of the last recorded use (see [`user_id`]).
+pub const LAST_SEEN_AT: &str = "last_seen_at";
 pub const IP: &str = "ip";
 pub const USER_AGENT: &str = "ua";
 
@@ -41,22 +46,37 @@ pub async fn rotate(session: &Session) -> Result<(), AppError> {
 }
 
 /// The signed-in user, if any. A session past its absolute lifetime is ended here.
-pub async fn user_id(
-    session: &Session,
-    absolute_timeout: std::time::Duration,
-) -> Result<Option<Uuid>, AppError> {
+///
+/// tower-sessions writes a session back (and so pushes its idle expiry forward) only when it
+/// changed, which would make the idle timeout count from the last change, not the last use.
+/// So each use records when it was seen, at most every minute (a quarter of the idle timeout
+/// when that is shorter), keeping Redis writes off most requests.
+pub async fn user_id(session: &Session, config: &Config) -> Result<Option<Uuid>, AppError> {
     let Some(user_id) = session.get::<Uuid>(USER_ID).await.map_err(store_error)? else {
         return Ok(None);
     };
+    let now = Utc::now().timestamp();
     let signed_in_at = session
         .get::<i64>(SIGNED_IN_AT)
         .await
         .map_err(store_error)?
         .unwrap_or(0);
-    let age = Utc::now().timestamp().saturating_sub(signed_in_at);
-    if age < 0 || age.unsigned_abs() >= absolute_timeout.as_secs() {
+    let age = now.saturating_sub(signed_in_at);
+    if age < 0 || age.unsigned_abs() >= config.session_absolute_timeout.as_secs() {
         end(session).await?;
         return Ok(None);
+    }
+    let seen = session
+        .get::<i64>(LAST_SEEN_AT)
+        .await
+        .map_err(store_error)?
+        .unwrap_or(signed_in_at);
+    let refresh_every = (config.session_idle_timeout.as_secs() / 4).clamp(1, 60);
+    if now.saturating_sub(seen).unsigned_abs() >= refresh_every {
+        session
+            .insert(LAST_SEEN_AT, now)
+            .await
+            .map_err(store_error)?;
     }
     Ok(Some(user_id))
 }

@@ -85,22 +85,28 @@ impl RedisSessionStore {
 
     /// The live sessions of `user_id`; ids whose session has expired are dropped from the index.
     pub async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<Record>> {
-        let index = self.index(&user_id.to_string());
+        let user = user_id.to_string();
+        let index = self.index(&user);
         let ids: Vec<String> = self.redis.smembers(&index).await.map_err(backend)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = ids.iter().map(|id| self.key(id)).collect();
+        let bodies: Vec<Option<String>> = self.redis.mget(keys).await.map_err(backend)?;
         let mut records = Vec::with_capacity(ids.len());
-        for id in ids {
-            let body: Option<String> = self.redis.get(self.key(&id)).await.map_err(backend)?;
+        let mut stale = Vec::new();
+        for (id, body) in ids.into_iter().zip(bodies) {
             match body.and_then(|b| serde_json::from_str::<Record>(&b).ok()) {
                 Some(record)
-                    if record.data.get(USER_ID).and_then(|v| v.as_str())
-                        == Some(&user_id.to_string()) =>
+                    if record.data.get(USER_ID).and_then(|v| v.as_str()) == Some(user.as_str()) =>
                 {
                     records.push(record)
                 }
-                _ => {
-                    let _: i64 = self.redis.srem(&index, id).await.map_err(backend)?;
-                }
+                _ => stale.push(id),
             }
+        }
+        if !stale.is_empty() {
+            let _: i64 = self.redis.srem(&index, stale).await.map_err(backend)?;
         }
         Ok(records)
     }
@@ -117,17 +123,17 @@ impl RedisSessionStore {
     pub async fn revoke_all(&self, user_id: Uuid, keep: Option<&str>) -> Result<usize> {
         let index = self.index(&user_id.to_string());
         let ids: Vec<String> = self.redis.smembers(&index).await.map_err(backend)?;
-        let mut revoked = 0;
-        for id in ids.iter().filter(|id| Some(id.as_str()) != keep) {
-            let deleted: i64 = self.redis.del(self.key(id)).await.map_err(backend)?;
-            let _: i64 = self
-                .redis
-                .srem(&index, id.as_str())
-                .await
-                .map_err(backend)?;
-            revoked += usize::from(deleted > 0);
+        let doomed: Vec<String> = ids
+            .into_iter()
+            .filter(|id| Some(id.as_str()) != keep)
+            .collect();
+        if doomed.is_empty() {
+            return Ok(0);
         }
-        Ok(revoked)
+        let keys: Vec<String> = doomed.iter().map(|id| self.key(id)).collect();
+        let deleted: i64 = self.redis.del(keys).await.map_err(backend)?;
+        let _: i64 = self.redis.srem(&index, doomed).await.map_err(backend)?;
+        Ok(usize::try_from(deleted).unwrap_or(0))
     }
 }
 

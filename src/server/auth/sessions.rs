@@ -30,7 +30,6 @@ pub async fn list(
         .sessions_of(user.id)
         .await
         .map_err(|e| internal("list sessions", e))?;
-    let idle = chrono::Duration::from_std(state.config.session_idle_timeout).unwrap_or_default();
     let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut sessions: Vec<SessionInfo> = records
         .into_iter()
@@ -43,19 +42,18 @@ pub async fn list(
                     .and_then(|v| v.as_str())
                     .map(str::to_owned)
             };
-            let signed_in_at = record
-                .data
-                .get(session::SIGNED_IN_AT)
-                .and_then(|v| v.as_i64())
-                .and_then(|t| DateTime::from_timestamp(t, 0))
-                .unwrap_or_default();
-            // The store pushes the expiry forward on each use, so it tells the last use.
-            let expires = DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
-                .unwrap_or_default();
+            let time = |key: &str| {
+                record
+                    .data
+                    .get(key)
+                    .and_then(|v| v.as_i64())
+                    .and_then(|t| DateTime::from_timestamp(t, 0))
+            };
+            let signed_in_at = time(session::SIGNED_IN_AT).unwrap_or_default();
             SessionInfo {
                 id: session::public_id(&id),
                 signed_in_at: rfc3339(signed_in_at),
-                last_seen_at: rfc3339(expires - idle),
+                last_seen_at: rfc3339(time(session::LAST_SEEN_AT).unwrap_or(signed_in_at)),
                 ip: text(session::IP),
                 user_agent: text(session::USER_AGENT),
                 current: current_id.as_deref() == Some(id.as_str()),

@@ -39,7 +39,7 @@ pub async fn ensure(
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes).map_err(|e| SetupError::Random(e.to_string()))?;
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    db::settings::put(db, SETTING, Value::String(digest(&token))).await?;
+    db::settings::put(db, SETTING, Value::String(super::sha256_hex(&token))).await?;
     let mut out = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -103,18 +103,16 @@ fn bootstrap_var(field: &str) -> &'static str {
 
 /// Whether `token` is the one whose digest is stored, compared in constant time.
 pub fn matches(stored: &Value, token: &str) -> bool {
-    stored
-        .as_str()
-        .is_some_and(|hex| hex.as_bytes().ct_eq(digest(token.trim()).as_bytes()).into())
+    stored.as_str().is_some_and(|hex| {
+        hex.as_bytes()
+            .ct_eq(super::sha256_hex(token.trim()).as_bytes())
+            .into()
+    })
 }
 
 /// Removes the token file once the token has been used.
 pub fn forget(data_dir: &std::path::Path) {
     let _ = std::fs::remove_file(token_file(data_dir));
-}
-
-fn digest(token: &str) -> String {
-    super::sha256_hex(token)
 }
 
 #[derive(Debug, thiserror::Error)]
