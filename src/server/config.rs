@@ -114,6 +114,9 @@ pub struct Config {
     pub database_max_connections: u32,
     pub redis_url: ServiceUrl,
     pub secret_key: SecretKey,
+    /// Keys that encrypted data before the last rotation (`SECRET_KEY_PREVIOUS`, comma
+    /// separated): still read, never written with.
+    pub previous_secret_keys: Vec<SecretKey>,
     pub docker_host: DockerHost,
     pub base_domain: String,
     pub nginx_bin: Option<PathBuf>,
@@ -130,6 +133,35 @@ pub struct Config {
     /// can share one Redis.
     pub redis_key_prefix: String,
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    pub deploy: DeploySettings,
+}
+
+/// How repositories are fetched, built and run.
+#[derive(Debug, Clone)]
+pub struct DeploySettings {
+    /// Hosts a repository URL may name (`GIT_ALLOWED_HOSTS`), lowercase, with an optional
+    /// `:port`. `*` allows any host.
+    pub git_allowed_hosts: Vec<String>,
+    /// `GIT_ALLOW_HTTP`: also accept plain `http://` repository URLs.
+    pub git_allow_http: bool,
+    pub git_ls_remote_timeout: Duration,
+    pub git_clone_timeout: Duration,
+    pub build_concurrency: usize,
+    pub build_memory_mb: u32,
+    pub build_cpus: f64,
+    pub build_timeout: Duration,
+    pub health_timeout: Duration,
+    pub default_memory_mb: u32,
+    pub default_cpus: f64,
+    pub max_memory_mb: u32,
+    pub max_cpus: f64,
+    /// Subdomains nobody may take, on top of the built-in list.
+    pub reserved_subdomains: Vec<String>,
+    pub reconcile_interval: Duration,
+    /// Images of the last this-many releases are kept for rollbacks; older ones are removed.
+    pub keep_releases: u32,
+    /// `https` when a proxy in front terminates TLS; shown in deployment URLs.
+    pub public_scheme: String,
 }
 
 /// Where settings are looked up: the process environment first, then `.env`.
@@ -276,6 +308,17 @@ impl Config {
                 "set it to a Redis URL such as redis://127.0.0.1:6379/0",
             )?)?,
             secret_key: parse_secret_key(s.required("SECRET_KEY", SECRET_KEY_HINT)?)?,
+            previous_secret_keys: s
+                .optional("SECRET_KEY_PREVIOUS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    parse_secret_key(k)
+                        .map_err(|e| ConfigError::new("SECRET_KEY_PREVIOUS", e.problem))
+                })
+                .collect::<Result<_, _>>()?,
             docker_host: parse_docker_host(
                 s.optional("DOCKER_HOST")
                     .unwrap_or("unix:///var/run/docker.sock"),
@@ -315,6 +358,7 @@ impl Config {
                 .unwrap_or("slipway:")
                 .to_owned(),
             bootstrap_admin: bootstrap_admin(s)?,
+            deploy: deploy_settings(s)?,
         })
     }
 
@@ -342,6 +386,114 @@ fn bootstrap_admin(s: &Settings) -> Result<Option<BootstrapAdmin>, ConfigError> 
             password: password.to_owned(),
         })),
     }
+}
+
+const DEFAULT_GIT_HOSTS: &str = "github.com,gitlab.com,codeberg.org,bitbucket.org";
+
+fn deploy_settings(s: &Settings) -> Result<DeploySettings, ConfigError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let git_allowed_hosts: Vec<String> = s
+        .optional("GIT_ALLOWED_HOSTS")
+        .unwrap_or(DEFAULT_GIT_HOSTS)
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    if git_allowed_hosts.is_empty() {
+        return Err(ConfigError::new(
+            "GIT_ALLOWED_HOSTS",
+            "names no host; list hosts such as github.com,gitlab.com or `*` for any",
+        ));
+    }
+    if let Some(bad) = git_allowed_hosts.iter().find(|h| {
+        h.as_str() != "*"
+            && !h
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    }) {
+        return Err(ConfigError::new(
+            "GIT_ALLOWED_HOSTS",
+            format!("`{bad}` is not a host name such as github.com or 127.0.0.1:9000"),
+        ));
+    }
+    let git_allow_http = match s.optional("GIT_ALLOW_HTTP").unwrap_or("false") {
+        "true" | "1" | "yes" => true,
+        "false" | "0" | "no" => false,
+        other => {
+            return Err(ConfigError::new(
+                "GIT_ALLOW_HTTP",
+                format!("`{other}` is not true or false"),
+            ))
+        }
+    };
+    let build_concurrency = match s.parsed("BUILD_CONCURRENCY", 1usize, "a whole number")? {
+        0 => return Err(ConfigError::new("BUILD_CONCURRENCY", "must be at least 1")),
+        n => n,
+    };
+    // The engine takes a build's memory cap as a 32-bit byte count.
+    let build_memory_mb = match s.parsed("BUILD_MEMORY_MB", 2047u32, "a number of MiB")? {
+        n @ 64..=2047 => n,
+        _ => {
+            return Err(ConfigError::new(
+                "BUILD_MEMORY_MB",
+                "must be between 64 and 2047 (the engine's limit for builds)",
+            ))
+        }
+    };
+    let cpus = |var: &'static str, default: f64| -> Result<f64, ConfigError> {
+        let value: f64 = s.parsed(var, default, "a number of CPUs such as 1 or 0.5")?;
+        if !(0.01..=1024.0).contains(&value) {
+            return Err(ConfigError::new(var, "must be between 0.01 and 1024"));
+        }
+        Ok(value)
+    };
+    let memory = |var: &'static str, default: u32| -> Result<u32, ConfigError> {
+        let value: u32 = s.parsed(var, default, "a number of MiB")?;
+        if value < 6 {
+            return Err(ConfigError::new(
+                var,
+                "must be at least 6 MiB (Docker's minimum)",
+            ));
+        }
+        Ok(value)
+    };
+    let public_scheme = match s.optional("PUBLIC_SCHEME").unwrap_or("http") {
+        scheme @ ("http" | "https") => scheme.to_owned(),
+        other => {
+            return Err(ConfigError::new(
+                "PUBLIC_SCHEME",
+                format!("`{other}` is not one of http, https"),
+            ))
+        }
+    };
+    Ok(DeploySettings {
+        git_allowed_hosts,
+        git_allow_http,
+        git_ls_remote_timeout: seconds(s, "GIT_LS_REMOTE_TIMEOUT_SECS", 20)?,
+        git_clone_timeout: seconds(s, "GIT_CLONE_TIMEOUT_SECS", 600)?,
+        build_concurrency,
+        build_memory_mb,
+        build_cpus: cpus("BUILD_CPUS", cores.min(2.0))?,
+        build_timeout: seconds(s, "BUILD_TIMEOUT_SECS", 1800)?,
+        health_timeout: seconds(s, "DEPLOY_HEALTH_TIMEOUT_SECS", 60)?,
+        default_memory_mb: memory("DEFAULT_MEMORY_MB", 512)?,
+        default_cpus: cpus("DEFAULT_CPUS", 1.0f64.min(cores))?,
+        max_memory_mb: memory("MAX_MEMORY_MB", 16384)?,
+        max_cpus: cpus("MAX_CPUS", cores)?,
+        reserved_subdomains: s
+            .optional("RESERVED_SUBDOMAINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect(),
+        reconcile_interval: seconds(s, "RECONCILE_INTERVAL_SECS", 60)?,
+        keep_releases: match s.parsed("KEEP_RELEASES", 3u32, "a whole number")? {
+            0 => return Err(ConfigError::new("KEEP_RELEASES", "must be at least 1")),
+            n => n,
+        },
+        public_scheme,
+    })
 }
 
 fn seconds(s: &Settings, var: &'static str, default: u64) -> Result<Duration, ConfigError> {

@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod config;
 pub mod context;
+pub mod crypto;
 pub mod db;
+pub mod deploy;
 pub mod docker;
 pub mod error;
 pub mod health;

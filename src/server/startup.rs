@@ -9,7 +9,10 @@ use tokio::{net::TcpListener, sync::Notify};
 use super::{
     auth,
     config::{Config, ConfigError, Settings},
-    db, docker, http,
+    crypto::Cipher,
+    db,
+    deploy::{self, Deployer},
+    docker, http,
     nginx::Nginx,
     redis, telemetry, AppState,
 };
@@ -159,6 +162,11 @@ impl Application {
             redis.clone(),
             config.redis_key_prefix.clone(),
         );
+        let (config_secret, config_previous, build_concurrency) = (
+            config.secret_key.clone(),
+            config.previous_secret_keys.clone(),
+            config.deploy.build_concurrency,
+        );
         let state = AppState {
             config: Arc::new(config),
             leptos_options,
@@ -169,6 +177,8 @@ impl Application {
             nginx: Arc::new(nginx),
             metrics: telemetry::metrics_handle(),
             instance_id,
+            cipher: Arc::new(Cipher::new(&config_secret, &config_previous)),
+            deployer: Arc::new(Deployer::new(build_concurrency)),
         };
         Ok(Self { listener, state })
     }
@@ -188,6 +198,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = http::router(self.state.clone());
+        let deployer = deploy::start(self.state.clone());
         let stopping = Arc::new(Notify::new());
         let server = axum::serve(
             self.listener,
@@ -207,6 +218,7 @@ impl Application {
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
             } => tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway"),
         }
+        deployer.stop(&self.state).await;
         self.state.db.close().await;
         if let Err(e) = self.state.redis.quit().await {
             tracing::debug!(error = %e, "closing the Redis pool");

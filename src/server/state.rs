@@ -8,7 +8,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{auth::session_store::RedisSessionStore, config::Config, docker::Engine, nginx::Nginx};
+use super::{
+    auth::session_store::RedisSessionStore, config::Config, crypto::Cipher, deploy::Deployer,
+    docker::Engine, nginx::Nginx,
+};
 
 /// Cheap to clone: every field is a handle or an `Arc`.
 #[derive(Clone)]
@@ -22,6 +25,9 @@ pub struct AppState {
     pub nginx: Arc<Nginx>,
     pub metrics: PrometheusHandle,
     pub instance_id: Uuid,
+    /// Seals env values and repository tokens at rest.
+    pub cipher: Arc<Cipher>,
+    pub deployer: Arc<Deployer>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

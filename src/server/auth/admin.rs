@@ -225,7 +225,8 @@ pub async fn reset_password(
     })
 }
 
-/// Deletes an account (its tokens go with it). The last enabled admin cannot be deleted.
+/// Deletes an account with its deployments (containers, images and all) and tokens. The last
+/// enabled admin cannot be deleted.
 pub async fn delete_user(
     state: &AppState,
     admin: &Admin,
@@ -233,6 +234,24 @@ pub async fn delete_user(
     id: &str,
 ) -> Result<(), AppError> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    db::users::find_by_id(&state.db, id)
+        .await
+        .map_err(|e| internal("load user", e))?
+        .ok_or(AppError::NotFound)?;
+    {
+        // Checked before the deployments go, and again below under the lock.
+        let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
+        let admins = db::users::lock_active_admins(&mut tx)
+            .await
+            .map_err(|e| internal("lock admins", e))?;
+        if admins == [id] {
+            return Err(AppError::Conflict {
+                message: "This is the last admin: make someone else admin first.".to_owned(),
+            });
+        }
+    }
+    // Containers, images and ports first: the rows cannot go while deployments hold them.
+    crate::server::deploy::service::delete_all_of(state, id).await?;
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
     let admins = db::users::lock_active_admins(&mut tx)
         .await

@@ -286,7 +286,7 @@ pub fn me(user: &UserRow) -> Me {
     }
 }
 
-pub(super) async fn audit(
+pub async fn audit(
     state: &AppState,
     actor_id: Option<Uuid>,
     action: &str,

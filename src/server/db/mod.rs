@@ -1,6 +1,7 @@
 //! PostgreSQL: the connection pool, migrations and the repository modules for each table group.
 
 pub mod audit;
+pub mod deployments;
 pub mod instance;
 pub mod invites;
 pub mod settings;

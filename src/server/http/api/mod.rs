@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod deployments;
 
 use axum::{
     extract::{rejection::JsonRejection, FromRequest, FromRequestParts, Request},
@@ -74,6 +75,24 @@ pub fn router() -> Router<AppState> {
         )
         .route("/audit", get(admin::audit))
         .route("/invites", post(admin::create_invite))
+        .route(
+            "/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route(
+            "/deployments/{id}",
+            get(deployments::get)
+                .patch(deployments::update)
+                .delete(deployments::delete),
+        )
+        .route("/deployments/{id}/redeploy", post(deployments::redeploy))
+        .route("/deployments/{id}/stop", post(deployments::stop))
+        .route("/deployments/{id}/start", post(deployments::start))
+        .route("/deployments/{id}/restart", post(deployments::restart))
+        .route("/deployments/{id}/releases", get(deployments::releases))
+        .route("/releases/{id}/log", get(deployments::release_log))
+        .route("/subdomains/{name}", get(deployments::subdomain))
+        .route("/ports", get(deployments::ports))
         .fallback(|| async { AppError::NotFound })
 }
 

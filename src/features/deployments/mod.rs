@@ -1,0 +1,3 @@
+//! Deployments: an app built from a Git repository and kept running in a container.
+
+pub mod types;

@@ -1,0 +1,248 @@
+//! What the REST API and the UI exchange about deployments. Env values never appear here:
+//! only their keys leave the server.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a deployment is. While a release is in the pipeline the deployment shows that
+/// release's step; once one is live it is `running` (even if a later release failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentState {
+    Queued,
+    Cloning,
+    Building,
+    Starting,
+    CheckingHealth,
+    Running,
+    Failed,
+    Stopped,
+    Deleting,
+}
+
+impl DeploymentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Cloning => "cloning",
+            Self::Building => "building",
+            Self::Starting => "starting",
+            Self::CheckingHealth => "checking_health",
+            Self::Running => "running",
+            Self::Failed => "failed",
+            Self::Stopped => "stopped",
+            Self::Deleting => "deleting",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => Self::Queued,
+            "cloning" => Self::Cloning,
+            "building" => Self::Building,
+            "starting" => Self::Starting,
+            "checking_health" => Self::CheckingHealth,
+            "running" => Self::Running,
+            "failed" => Self::Failed,
+            "stopped" => Self::Stopped,
+            "deleting" => Self::Deleting,
+            _ => return None,
+        })
+    }
+
+    /// A release of this deployment is somewhere in the pipeline.
+    pub fn is_in_progress(self) -> bool {
+        matches!(
+            self,
+            Self::Queued | Self::Cloning | Self::Building | Self::Starting | Self::CheckingHealth
+        )
+    }
+}
+
+/// One attempt to deploy a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseState {
+    Queued,
+    Cloning,
+    Building,
+    Starting,
+    CheckingHealth,
+    /// The live release.
+    Running,
+    Failed,
+    /// Was live; a newer release replaced it.
+    Superseded,
+}
+
+impl ReleaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Cloning => "cloning",
+            Self::Building => "building",
+            Self::Starting => "starting",
+            Self::CheckingHealth => "checking_health",
+            Self::Running => "running",
+            Self::Failed => "failed",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => Self::Queued,
+            "cloning" => Self::Cloning,
+            "building" => Self::Building,
+            "starting" => Self::Starting,
+            "checking_health" => Self::CheckingHealth,
+            "running" => Self::Running,
+            "failed" => Self::Failed,
+            "superseded" => Self::Superseded,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    pub id: String,
+    pub deployment_id: String,
+    /// 1, 2, 3… per deployment.
+    pub number: i32,
+    /// What asked for it: `create`, `redeploy`, `update`.
+    pub trigger: String,
+    pub state: ReleaseState,
+    pub commit_sha: Option<String>,
+    pub commit_message: Option<String>,
+    pub image: Option<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Owner {
+    pub id: String,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: String,
+    pub name: String,
+    pub repo_url: String,
+    pub branch: String,
+    pub subdomain: String,
+    pub url: String,
+    pub state: DeploymentState,
+    /// The host port on 127.0.0.1 the container is published on.
+    pub port: Option<u16>,
+    /// The live release, if one ever went live.
+    pub current_release: Option<Release>,
+    /// The newest release, live or not (the one in the pipeline while deploying).
+    pub latest_release: Option<Release>,
+    /// Names only: values never leave the server.
+    pub env_keys: Vec<String>,
+    pub dockerfile: String,
+    pub context: String,
+    pub container_port: Option<u16>,
+    pub health_path: Option<String>,
+    pub memory_mb: u32,
+    pub cpus: f64,
+    pub has_access_token: bool,
+    pub owner: Owner,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// `POST /api/v1/deployments`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeploymentRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub repo_url: String,
+    #[serde(default)]
+    pub branch: Option<String>,
+    pub subdomain: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// For a private repository: a token with read access, stored encrypted.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub container_port: Option<u32>,
+    #[serde(default)]
+    pub health_path: Option<String>,
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+    #[serde(default)]
+    pub cpus: Option<f64>,
+}
+
+/// `PATCH /api/v1/deployments/{id}`: every field optional; a change that affects the build or
+/// the container queues a new release.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDeploymentRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Merged into the current variables: a string sets a key, `null` removes it.
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, Option<String>>>,
+    /// A string sets the token, `""` removes it.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    #[serde(default)]
+    pub context: Option<String>,
+    /// `0` goes back to detecting the port from the image.
+    #[serde(default)]
+    pub container_port: Option<u32>,
+    /// `""` goes back to a TCP check.
+    #[serde(default)]
+    pub health_path: Option<String>,
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+    #[serde(default)]
+    pub cpus: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub seq: i32,
+    pub ts: String,
+    /// `system` (Slipway's own step messages), `stdout` or `stderr`.
+    pub stream: String,
+    pub line: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubdomainAvailability {
+    pub available: bool,
+    /// `invalid`, `reserved` or `taken` when not available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortAllocation {
+    pub port: u16,
+    pub deployment_id: String,
+    pub subdomain: String,
+    pub allocated_at: String,
+}

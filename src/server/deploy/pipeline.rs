@@ -1,0 +1,594 @@
+//! One release through the pipeline: `cloning → building → starting → checking_health →
+//! running`, or `failed` with the step and the reason. Every transition is a conditional
+//! update that only the owning worker can make, and each is written to the build log.
+//!
+//! A redeploy stops the live container only once the new image is built, and starts it again
+//! if the new release does not come up, so a failed redeploy leaves the old version serving.
+//! (The routing issue replaces this with a start-new-then-switch on a second port.)
+
+use std::{path::PathBuf, time::Duration};
+
+use bollard::Docker;
+use tokio::time::Instant;
+
+use super::{
+    buildlog::BuildLog,
+    engine::{self, BuildSpec, RunSpec},
+    git::Git,
+    probe::{self, Target},
+    redact::Redactor,
+};
+use crate::server::{
+    db::deployments::{self as db, DeploymentRow, ReleaseRow},
+    AppState,
+};
+
+/// Without an override or an `EXPOSE`, the app is expected here (and told so in `PORT`).
+pub const DEFAULT_CONTAINER_PORT: u16 = 8080;
+const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+/// A container that has crashed this often while we wait will not get better.
+const CRASH_LIMIT: i64 = 2;
+
+pub fn env_context(deployment: uuid::Uuid, key: &str) -> String {
+    format!("env:{deployment}:{key}")
+}
+
+pub fn token_context(deployment: uuid::Uuid) -> String {
+    format!("token:{deployment}")
+}
+
+pub fn work_dir(state: &AppState, release: uuid::Uuid) -> PathBuf {
+    state
+        .config
+        .data_dir
+        .join("builds")
+        .join(release.to_string())
+}
+
+/// The deployment's decrypted variables and token. An error names what cannot be opened,
+/// never a value.
+pub fn secrets(
+    state: &AppState,
+    d: &DeploymentRow,
+    env: Vec<(String, Vec<u8>)>,
+) -> Result<(Vec<(String, String)>, Option<String>), String> {
+    let env = env
+        .into_iter()
+        .map(|(key, blob)| {
+            state
+                .cipher
+                .open_string(&env_context(d.id, &key), &blob)
+                .map(|value| (key.clone(), value))
+                .map_err(|e| format!("variable {key} cannot be decrypted: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let token = d
+        .access_token
+        .as_deref()
+        .map(|blob| {
+            state
+                .cipher
+                .open_string(&token_context(d.id), blob)
+                .map_err(|e| format!("the access token cannot be decrypted: {e}"))
+        })
+        .transpose()?;
+    Ok((env, token))
+}
+
+pub fn redactor(env: &[(String, String)], token: Option<&str>) -> Redactor {
+    Redactor::new(env.iter().map(|(_, v)| v.as_str()).chain(token))
+}
+
+/// The container's environment: the user's variables, plus `PORT` unless they set it.
+pub fn container_env(env: &[(String, String)], container_port: u16) -> Vec<String> {
+    let mut out: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if !env.iter().any(|(k, _)| k == "PORT") {
+        out.push(format!("PORT={container_port}"));
+    }
+    out
+}
+
+struct Failure {
+    step: &'static str,
+    message: String,
+}
+
+fn step_label(step: &str) -> &'static str {
+    match step {
+        "cloning" => "Clone failed",
+        "building" => "Build failed",
+        "starting" => "Start failed",
+        "checking_health" => "Health check failed",
+        _ => "Deploy failed",
+    }
+}
+
+struct Run<'a> {
+    state: &'a AppState,
+    d: DeploymentRow,
+    r: ReleaseRow,
+    env: Vec<(String, String)>,
+    token: Option<String>,
+    log: BuildLog,
+    step: &'static str,
+    /// The worker lost the release (declared interrupted, or the deployment is being deleted).
+    fenced: bool,
+    image: Option<String>,
+    container: Option<String>,
+    /// The live release whose container this run stopped to free the port.
+    stopped_previous: Option<ReleaseRow>,
+}
+
+/// Runs a claimed release to its end. Never panics on a failure: every way out is recorded.
+pub async fn run(state: &AppState, release: ReleaseRow) {
+    let d = match db::find(&state.db, release.deployment_id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, release = %release.id, "loading a deployment to build");
+            let _ = db::finish_release(
+                &state.db,
+                release.id,
+                "failed",
+                Some("Deploy failed: the database could not be read"),
+            )
+            .await;
+            return;
+        }
+    };
+    let stored_env = db::env(&state.db, d.id).await.unwrap_or_default();
+    let (env, token, problem) = match secrets(state, &d, stored_env) {
+        Ok((env, token)) => (env, token, None),
+        Err(problem) => (Vec::new(), None, Some(problem)),
+    };
+    let log = BuildLog::open(
+        state.db.clone(),
+        release.id,
+        redactor(&env, token.as_deref()),
+    )
+    .await;
+    let mut run = Run {
+        state,
+        d,
+        r: release,
+        env,
+        token,
+        log,
+        step: "cloning",
+        fenced: false,
+        image: None,
+        container: None,
+        stopped_previous: None,
+    };
+    let outcome = match problem {
+        Some(problem) => Err(Failure {
+            step: "cloning",
+            message: problem,
+        }),
+        None => run.execute().await,
+    };
+    run.conclude(outcome).await;
+    state.deployer.wake();
+}
+
+impl Run<'_> {
+    fn fail(&self, message: impl Into<String>) -> Failure {
+        Failure {
+            step: self.step,
+            message: message.into(),
+        }
+    }
+
+    /// Moves release and deployment to `step`, unless the release is no longer ours.
+    async fn advance(&mut self, step: &'static str) -> Result<(), Failure> {
+        self.step = step;
+        let worker = self.state.deployer.worker_id;
+        let ours = db::advance_release(&self.state.db, self.r.id, worker, step)
+            .await
+            .map_err(|e| self.fail(format!("the database could not be updated: {e}")))?;
+        let deployment_live = ours
+            && db::set_state(&self.state.db, self.d.id, step, None)
+                .await
+                .map_err(|e| self.fail(format!("the database could not be updated: {e}")))?;
+        if !deployment_live {
+            self.fenced = true;
+            return Err(self.fail("the release was cancelled"));
+        }
+        Ok(())
+    }
+
+    async fn docker(&self) -> Result<Docker, Failure> {
+        self.state.docker.client().await.map_err(|e| {
+            self.fail(format!(
+                "the Docker engine is not reachable: {}",
+                engine::message(&e)
+            ))
+        })
+    }
+
+    async fn execute(&mut self) -> Result<(), Failure> {
+        let settings = &self.state.config.deploy;
+        // Cloning (the claim already moved the release here; the deployment follows).
+        self.step = "cloning";
+        if !db::set_state(&self.state.db, self.d.id, "cloning", None)
+            .await
+            .unwrap_or(false)
+        {
+            self.fenced = true;
+            return Err(self.fail("the release was cancelled"));
+        }
+        self.log
+            .system(&format!(
+                "Release #{} ({}): cloning {} (branch {})",
+                self.r.number, self.r.trigger, self.d.repo_url, self.d.branch
+            ))
+            .await;
+        let dir = work_dir(self.state, self.r.id);
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        if let Some(parent) = dir.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| self.fail(format!("the work directory cannot be made: {e}")))?;
+        }
+        let started = Instant::now();
+        let (sha, subject) = Git::new(settings, self.token.as_deref())
+            .clone(&self.d.repo_url, &self.d.branch, &dir)
+            .await
+            .map_err(|e| self.fail(e.to_string()))?;
+        let _ = db::set_release_commit(&self.state.db, self.r.id, &sha, &subject).await;
+        self.log
+            .system(&format!(
+                "Checked out {} “{}” in {:.1}s",
+                &sha[..sha.len().min(12)],
+                subject,
+                started.elapsed().as_secs_f64()
+            ))
+            .await;
+
+        // Building.
+        self.advance("building").await?;
+        let docker = self.docker().await?;
+        let (context, dockerfile) = {
+            let (dir, context, dockerfile) = (
+                dir.clone(),
+                self.d.build_context.clone(),
+                self.d.dockerfile.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                engine::context_archive(&dir, &context, &dockerfile)
+            })
+            .await
+            .map_err(|e| self.fail(format!("packing the build context panicked: {e}")))?
+            .map_err(|e| self.fail(e))?
+        };
+        let tag = engine::image_tag(self.d.id, self.r.number);
+        self.log
+            .system(&format!(
+                "Building image {tag} from {} (context {}, {} KiB; limits {} MiB, {} CPUs)",
+                self.d.dockerfile,
+                self.d.build_context,
+                context.len() / 1024,
+                settings.build_memory_mb,
+                settings.build_cpus
+            ))
+            .await;
+        let spec = BuildSpec {
+            context,
+            dockerfile: &dockerfile,
+            tag: &tag,
+            labels: engine::labels(self.state.instance_id, self.d.id, self.r.id),
+            build_args: self.env.iter().cloned().collect(),
+            memory_mb: settings.build_memory_mb,
+            cpus: settings.build_cpus,
+        };
+        let started = Instant::now();
+        // The image may exist in part even when the build fails: always clean it up.
+        self.image = Some(tag.clone());
+        let built = tokio::time::timeout(
+            settings.build_timeout,
+            engine::build(&docker, spec, &mut self.log),
+        )
+        .await;
+        match built {
+            Err(_) => {
+                return Err(self.fail(format!(
+                    "the build took longer than {} seconds (BUILD_TIMEOUT_SECS)",
+                    settings.build_timeout.as_secs()
+                )))
+            }
+            Ok(Err(message)) => return Err(self.fail(message)),
+            Ok(Ok(())) => {}
+        }
+        let _ = db::set_release_image(&self.state.db, self.r.id, &tag).await;
+        self.log
+            .system(&format!(
+                "Built {tag} in {:.1}s",
+                started.elapsed().as_secs_f64()
+            ))
+            .await;
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+
+        // Starting.
+        self.advance("starting").await?;
+        let Some(host_port) = self.d.port.and_then(|p| u16::try_from(p).ok()) else {
+            return Err(self.fail("the deployment holds no port"));
+        };
+        let container_port = match self.d.container_port.and_then(|p| u16::try_from(p).ok()) {
+            Some(port) => port,
+            None => match engine::exposed_port(&docker, &tag).await {
+                Ok(Some(port)) => {
+                    self.log
+                        .system(&format!("The image exposes port {port}; routing to it"))
+                        .await;
+                    port
+                }
+                Ok(None) => {
+                    self.log
+                        .system(&format!(
+                            "The image exposes no port; expecting the app on {DEFAULT_CONTAINER_PORT} (set container_port to change it)"
+                        ))
+                        .await;
+                    DEFAULT_CONTAINER_PORT
+                }
+                Err(e) => return Err(self.fail(engine::message(&e))),
+            },
+        };
+        if let Some(previous) = self.live_release().await {
+            if let Some(container) = previous.container_id.as_deref() {
+                self.log
+                    .system(&format!(
+                        "Stopping release #{} to free port {host_port}",
+                        previous.number
+                    ))
+                    .await;
+                engine::stop(&docker, container)
+                    .await
+                    .map_err(|e| self.fail(engine::message(&e)))?;
+                self.stopped_previous = Some(previous);
+            }
+        }
+        let name = engine::container_name(self.r.id);
+        // A retried start may find its own earlier attempt.
+        let _ = engine::remove_container(&docker, &name).await;
+        let id = engine::run(
+            &docker,
+            RunSpec {
+                name: &name,
+                image: &tag,
+                env: container_env(&self.env, container_port),
+                labels: engine::labels(self.state.instance_id, self.d.id, self.r.id),
+                container_port,
+                host_port,
+                memory_mb: self.d.memory_mb as u32,
+                cpus: f64::from(self.d.cpu_millis) / 1000.0,
+            },
+        )
+        .await
+        .map_err(|e| self.fail(engine::message(&e)))?;
+        self.container = Some(id.clone());
+        let _ = db::set_release_container(
+            &self.state.db,
+            self.r.id,
+            Some(&id),
+            Some(i32::from(container_port)),
+        )
+        .await;
+        self.log
+            .system(&format!(
+                "Started container {} on 127.0.0.1:{host_port} → {container_port} ({} MiB, {} CPUs)",
+                &id[..12.min(id.len())],
+                self.d.memory_mb,
+                f64::from(self.d.cpu_millis) / 1000.0
+            ))
+            .await;
+
+        // Checking health.
+        self.advance("checking_health").await?;
+        self.wait_healthy(&docker, &id, host_port, container_port)
+            .await
+    }
+
+    async fn live_release(&self) -> Option<ReleaseRow> {
+        let current = self.d.current_release_id?;
+        db::find_release(&self.state.db, current)
+            .await
+            .ok()
+            .flatten()
+            .filter(|r| r.id != self.r.id)
+    }
+
+    async fn wait_healthy(
+        &mut self,
+        docker: &Docker,
+        id: &str,
+        host_port: u16,
+        container_port: u16,
+    ) -> Result<(), Failure> {
+        let timeout = self.state.config.deploy.health_timeout;
+        let deadline = Instant::now() + timeout;
+        let what = match self.d.health_path.as_deref() {
+            Some(path) => format!("GET {path} on port {host_port}"),
+            None => format!("a TCP connection to port {container_port}"),
+        };
+        self.log
+            .system(&format!("Waiting up to {}s for {what}", timeout.as_secs()))
+            .await;
+        let started = Instant::now();
+        let mut last;
+        loop {
+            let inspect = docker
+                .inspect_container(id, None)
+                .await
+                .map_err(|e| self.fail(engine::message(&e)))?;
+            let state = inspect.state.clone().unwrap_or_default();
+            let running = state.running.unwrap_or(false);
+            let crashes = inspect.restart_count.unwrap_or(0);
+            if !running || crashes >= CRASH_LIMIT {
+                let code = state.exit_code.unwrap_or_default();
+                let why = if state.oom_killed.unwrap_or(false) {
+                    format!("the container ran out of memory ({} MiB)", self.d.memory_mb)
+                } else if crashes >= CRASH_LIMIT {
+                    format!("the container keeps crashing (exit code {code}, restarted {crashes} times)")
+                } else if !state.restarting.unwrap_or(false) {
+                    format!("the container exited with code {code}")
+                } else {
+                    String::new()
+                };
+                if !why.is_empty() {
+                    self.append_container_output(docker, id).await;
+                    return Err(self.fail(why));
+                }
+            }
+            let ip = engine::observe(docker, id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|o| o.ip);
+            let target = match self.d.health_path.as_deref() {
+                Some(path) => Target::Http { host_port, path },
+                None => Target::Tcp {
+                    addr: match ip {
+                        Some(ip) => format!("{ip}:{container_port}"),
+                        None => format!("127.0.0.1:{host_port}"),
+                    },
+                },
+            };
+            match probe::probe(&target).await {
+                Ok(()) => {
+                    self.log
+                        .system(&format!(
+                            "Healthy after {:.1}s",
+                            started.elapsed().as_secs_f64()
+                        ))
+                        .await;
+                    return Ok(());
+                }
+                Err(e) => last = e,
+            }
+            if Instant::now() >= deadline {
+                self.append_container_output(docker, id).await;
+                return Err(self.fail(format!(
+                    "not healthy after {}s (DEPLOY_HEALTH_TIMEOUT_SECS): {last}",
+                    timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(PROBE_INTERVAL).await;
+        }
+    }
+
+    async fn append_container_output(&mut self, docker: &Docker, id: &str) {
+        let lines = engine::tail(docker, id, 30).await;
+        if lines.is_empty() {
+            return;
+        }
+        self.log.system("Last output of the container:").await;
+        let pairs: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|(s, l)| (s.as_str(), l.as_str()))
+            .collect();
+        self.log.write(&pairs).await;
+    }
+
+    async fn conclude(&mut self, outcome: Result<(), Failure>) {
+        let state = self.state;
+        let _ = tokio::fs::remove_dir_all(work_dir(state, self.r.id)).await;
+        match outcome {
+            Ok(()) => self.went_live().await,
+            Err(failure) => self.failed(failure).await,
+        }
+    }
+
+    async fn went_live(&mut self) {
+        let state = self.state;
+        if let Err(e) = db::finish_release(&state.db, self.r.id, "running", None).await {
+            tracing::error!(error = %e, release = %self.r.id, "recording a live release");
+        }
+        match db::set_live(&state.db, self.d.id, self.r.id).await {
+            Ok(true) => {}
+            // Deleted while we finished: the delete removes what we made.
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!(error = %e, deployment = %self.d.id, "recording a live release")
+            }
+        }
+        if let Some(previous) = self.stopped_previous.take() {
+            let _ = db::finish_release(&state.db, previous.id, "superseded", None).await;
+            if let (Ok(docker), Some(container)) = (
+                state.docker.client().await,
+                previous.container_id.as_deref(),
+            ) {
+                if let Err(e) = engine::remove_container(&docker, container).await {
+                    tracing::warn!(error = %engine::message(&e), "removing a superseded container");
+                }
+            }
+        }
+        let url = super::service::public_url(&state.config, &self.d.subdomain);
+        self.log
+            .system(&format!("Release #{} is live: {url}", self.r.number))
+            .await;
+        super::service::prune_images(state, self.d.id).await;
+    }
+
+    async fn failed(&mut self, failure: Failure) {
+        let state = self.state;
+        let error = format!("{}: {}", step_label(failure.step), failure.message);
+        self.log.line("stderr", &format!("✗ {error}")).await;
+        if let Ok(docker) = state.docker.client().await {
+            if let Some(container) = self.container.take() {
+                if let Err(e) = engine::remove_container(&docker, &container).await {
+                    tracing::warn!(error = %engine::message(&e), "removing a failed release's container");
+                }
+            }
+            if let Some(image) = self.image.take() {
+                if let Err(e) = engine::remove_image(&docker, &image).await {
+                    tracing::warn!(error = %engine::message(&e), "removing a failed release's image");
+                }
+            }
+            if let Some(previous) = self.stopped_previous.take() {
+                if let Some(container) = previous.container_id.as_deref() {
+                    match engine::start(&docker, container).await {
+                        Ok(()) => {
+                            self.log
+                                .system(&format!("Release #{} is serving again", previous.number))
+                                .await;
+                        }
+                        Err(e) => {
+                            self.log
+                                .line(
+                                    "stderr",
+                                    &format!(
+                                        "Release #{} could not be restarted: {}",
+                                        previous.number,
+                                        engine::message(&e)
+                                    ),
+                                )
+                                .await;
+                        }
+                    }
+                }
+            }
+        }
+        let _ = db::clear_release_image(&state.db, self.r.id).await;
+        if self.fenced {
+            return;
+        }
+        if let Err(e) = db::finish_release(&state.db, self.r.id, "failed", Some(&error)).await {
+            tracing::error!(error = %e, release = %self.r.id, "recording a failed release");
+        }
+        let still_serving = self.d.current_release_id.is_some_and(|c| c != self.r.id);
+        let result = if still_serving {
+            db::set_state(
+                &state.db,
+                self.d.id,
+                "running",
+                Some(&format!("Release #{} failed. {error}", self.r.number)),
+            )
+            .await
+        } else {
+            db::set_state(&state.db, self.d.id, "failed", Some(&error)).await
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, deployment = %self.d.id, "recording a failed deployment");
+        }
+    }
+}
