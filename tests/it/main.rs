@@ -6,5 +6,6 @@ mod support;
 mod admin;
 mod auth;
 mod binary;
+mod deployments;
 mod health;
 mod http_basics;

@@ -424,7 +424,14 @@ impl Run<'_> {
             let running = state.running.unwrap_or(false);
             let crashes = inspect.restart_count.unwrap_or(0);
             if !running || crashes >= CRASH_LIMIT {
-                let code = state.exit_code.unwrap_or_default();
+                let mut code = state.exit_code.unwrap_or_default();
+                if crashes >= CRASH_LIMIT {
+                    // Mid restart-loop the engine reports the current run; stopped, the last.
+                    let _ = engine::stop(docker, id).await;
+                    if let Ok(stopped) = docker.inspect_container(id, None).await {
+                        code = stopped.state.and_then(|s| s.exit_code).unwrap_or(code);
+                    }
+                }
                 let why = if state.oom_killed.unwrap_or(false) {
                     format!("the container ran out of memory ({} MiB)", self.d.memory_mb)
                 } else if crashes >= CRASH_LIMIT {

@@ -68,16 +68,20 @@ fn release_view(r: &ReleaseRow) -> Release {
 }
 
 /// Rows to API views, with env keys and releases fetched for all rows at once.
-async fn views(state: &AppState, rows: Vec<DeploymentRow>) -> Result<Vec<Deployment>, AppError> {
+async fn views(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    rows: Vec<DeploymentRow>,
+) -> Result<Vec<Deployment>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
     let mut keys: HashMap<Uuid, Vec<String>> = HashMap::new();
-    for (id, key) in db::env_keys(&state.db, &ids)
+    for (id, key) in db::env_keys(&mut *conn, &ids)
         .await
         .map_err(|e| internal("load env keys", e))?
     {
         keys.entry(id).or_default().push(key);
     }
-    let releases = db::current_and_latest(&state.db, &ids)
+    let releases = db::current_and_latest(&mut *conn, &ids)
         .await
         .map_err(|e| internal("load releases", e))?;
     Ok(rows
@@ -127,11 +131,24 @@ async fn views(state: &AppState, rows: Vec<DeploymentRow>) -> Result<Vec<Deploym
 }
 
 async fn view(state: &AppState, id: Uuid) -> Result<Deployment, AppError> {
-    let row = db::find(&state.db, id)
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| internal("acquire", e))?;
+    view_in(state, &mut conn, id).await
+}
+
+async fn view_in(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+) -> Result<Deployment, AppError> {
+    let row = db::find(&mut *conn, id)
         .await
         .map_err(|e| internal("load deployment", e))?
         .ok_or(AppError::NotFound)?;
-    Ok(views(state, vec![row]).await?.remove(0))
+    Ok(views(state, conn, vec![row]).await?.remove(0))
 }
 
 /// The deployment, if `user` may see it; "not found" for everyone else's.
@@ -303,6 +320,8 @@ pub async fn create(
     db::insert_release(&mut tx, id, "create")
         .await
         .map_err(|e| internal("queue release", e))?;
+    // Read before the worker can claim it: the answer shows the deployment as queued.
+    let created = view_in(state, &mut tx, id).await?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
 
     auth::audit(
@@ -315,7 +334,7 @@ pub async fn create(
     )
     .await?;
     state.deployer.wake();
-    view(state, id).await
+    Ok(created)
 }
 
 fn subdomain_taken() -> AppError {
@@ -335,15 +354,25 @@ pub async fn list(
             "Only admins can list every deployment.",
         ));
     }
-    let rows = db::list(&state.db, (!all).then_some(user.id))
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| internal("acquire", e))?;
+    let rows = db::list(&mut *conn, (!all).then_some(user.id))
         .await
         .map_err(|e| internal("list deployments", e))?;
-    views(state, rows).await
+    views(state, &mut conn, rows).await
 }
 
 pub async fn get(state: &AppState, user: &UserRow, id: &str) -> Result<Deployment, AppError> {
     let row = load_for(state, user, id).await?;
-    Ok(views(state, vec![row]).await?.remove(0))
+    let mut conn = state
+        .db
+        .acquire()
+        .await
+        .map_err(|e| internal("acquire", e))?;
+    Ok(views(state, &mut conn, vec![row]).await?.remove(0))
 }
 
 pub async fn releases(

@@ -24,6 +24,18 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser of a server started elsewhere (the real binary, say).
+    pub fn at(base: &str) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+            base: base.to_owned(),
+        }
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let response = self
             .client
@@ -53,6 +65,18 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         json_of(response).await
+    }
+
+    /// Status and body as text (for non-JSON answers such as JSON lines).
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
@@ -214,7 +238,29 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        remove_docker_objects(self.state.instance_id);
     }
+}
+
+/// Removes the containers and images this app made, even when its test failed half-way.
+/// Drop cannot wait on async code, so this uses the docker CLI.
+pub fn remove_docker_objects(instance: uuid::Uuid) {
+    let label = format!("label=slipway.instance={instance}");
+    let script = format!(
+        "c=$(docker ps -aq --filter {label}); [ -z \"$c\" ] || docker rm -fv $c >/dev/null; \
+         i=$(docker images -q --filter {label} | sort -u); [ -z \"$i\" ] || docker rmi -f $i >/dev/null; true"
+    );
+    let _ = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .status();
+}
+
+/// A slice of 20 ports per app, apart from `make run`'s 3000-3999.
+pub fn port_range() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) % 1500;
+    let start = 20_000 + n * 20;
+    format!("{start}-{}", start + 19)
 }
 
 impl TestAppBuilder {
@@ -268,6 +314,14 @@ impl TestAppBuilder {
             ("LOG_LEVEL".into(), "warn".into()),
             // Rate-limit counters of one test must not leak into another's.
             ("REDIS_KEY_PREFIX".into(), format!("{database_name}:")),
+            // Fixture repositories are served over plain HTTP on loopback.
+            ("GIT_ALLOWED_HOSTS".into(), "127.0.0.1".into()),
+            ("GIT_ALLOW_HTTP".into(), "true".into()),
+            // Apps of parallel tests share the host: each gets ports of its own.
+            ("PORT_RANGE".into(), port_range()),
+            ("DEPLOY_HEALTH_TIMEOUT_SECS".into(), "30".into()),
+            ("BUILD_MEMORY_MB".into(), "256".into()),
+            ("DEFAULT_MEMORY_MB".into(), "64".into()),
         ]);
         if let Some(docker_host) = lookup("DOCKER_HOST") {
             vars.insert("DOCKER_HOST".into(), docker_host);

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod env;
+pub mod fixtures;
 pub mod services;
 pub mod wait;
 
