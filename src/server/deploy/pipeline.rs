@@ -45,13 +45,16 @@ pub fn work_dir(state: &AppState, release: uuid::Uuid) -> PathBuf {
         .join(release.to_string())
 }
 
+/// A deployment's variables in the clear, in key order.
+pub type Env = Vec<(String, String)>;
+
 /// The deployment's decrypted variables and token. An error names what cannot be opened,
 /// never a value.
 pub fn secrets(
     state: &AppState,
     d: &DeploymentRow,
     env: Vec<(String, Vec<u8>)>,
-) -> Result<(Vec<(String, String)>, Option<String>), String> {
+) -> Result<(Env, Option<String>), String> {
     let env = env
         .into_iter()
         .map(|(key, blob)| {
