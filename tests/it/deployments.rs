@@ -935,3 +935,230 @@ async fn a_process_killed_while_building_leaves_the_release_interrupted_and_noth
     drop(second);
     remove_docker_objects(instance);
 }
+
+#[tokio::test]
+async fn a_private_repository_is_cloned_with_its_token_which_stays_sealed() {
+    use crate::support::fixtures::PRIVATE_TOKEN;
+    let app = TestApp::new().await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let url = git.commit(
+        "private-app",
+        &files(&web_app(base_image().await, "secret v1")),
+    );
+    let body = json!({ "repo_url": url, "subdomain": "private", "health_path": "/index.html" });
+
+    let (status, error) = admin.post_json("/api/v1/deployments", body.clone()).await;
+    assert_eq!(status, 422, "{error}");
+    assert!(
+        error["error"]["fields"]["repo_url"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{error}"
+    );
+    let mut wrong = body.clone();
+    wrong["access_token"] = json!("ghp_wrong");
+    let (status, _) = admin.post_json("/api/v1/deployments", wrong).await;
+    assert_eq!(status, 422);
+
+    let mut right = body.clone();
+    right["access_token"] = json!(PRIVATE_TOKEN);
+    let created = create(&admin, right).await;
+    assert_eq!(created["has_access_token"], true);
+    assert!(!created.to_string().contains(PRIVATE_TOKEN));
+    let d = settled(&admin, created["id"].as_str().unwrap()).await;
+    assert_eq!(d["state"], "running", "{d}");
+    assert_eq!(
+        fetch(d["port"].as_u64().unwrap(), "/").await,
+        Some((200, "secret v1\n".into()))
+    );
+    let (_, text) = log_text(&admin, d["current_release"]["id"].as_str().unwrap()).await;
+    assert!(
+        text.contains("GET /index.html"),
+        "the health path was used: {text}"
+    );
+    assert!(!text.contains(PRIVATE_TOKEN));
+    let plain: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM deployments WHERE position(convert_to($1, 'UTF8') in access_token) > 0",
+    )
+    .bind(PRIVATE_TOKEN)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(plain, 0);
+}
+
+#[tokio::test]
+async fn builds_beyond_build_concurrency_wait_in_queued() {
+    let app = TestApp::builder()
+        .setting("BUILD_CONCURRENCY", "1")
+        .build()
+        .await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let base = base_image().await;
+    let slow = format!(
+        "FROM {base}\nRUN echo 'slow build' && sleep 4\nCMD [\"/bin/httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n"
+    );
+    let url = git.commit("queue", &[("Dockerfile", slow.as_str())]);
+    let first = create(&admin, json!({ "repo_url": url, "subdomain": "first" })).await;
+    let first_id = first["id"].as_str().unwrap();
+    wait::until(
+        "the first build to start",
+        Duration::from_secs(60),
+        || async {
+            let (_, d) = admin
+                .get_json(&format!("/api/v1/deployments/{first_id}"))
+                .await;
+            (d["state"] == "building").then_some(())
+        },
+    )
+    .await;
+    let second = create(&admin, json!({ "repo_url": url, "subdomain": "second" })).await;
+    let second_id = second["id"].as_str().unwrap();
+    // While the first builds, the second waits its turn.
+    let mut saw_waiting = false;
+    loop {
+        let (_, a) = admin
+            .get_json(&format!("/api/v1/deployments/{first_id}"))
+            .await;
+        let (_, b) = admin
+            .get_json(&format!("/api/v1/deployments/{second_id}"))
+            .await;
+        let busy = |d: &Value| matches!(d["state"].as_str(), Some("cloning" | "building"));
+        assert!(!(busy(&a) && busy(&b)), "two builds at once: {a} {b}");
+        if a["state"] == "building" && b["state"] == "queued" {
+            saw_waiting = true;
+        }
+        if !busy(&a) && a["state"] != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saw_waiting);
+    for id in [first_id, second_id] {
+        let d = settled(&admin, id).await;
+        assert_eq!(d["state"], "running", "{d}");
+    }
+}
+
+#[tokio::test]
+async fn two_slipway_processes_sharing_a_database_never_build_the_same_release() {
+    let app = TestApp::new().await;
+    // The first account before the second process starts (it would make a new setup token).
+    let admin = app.with_admin().await;
+    let other = TestApp::builder()
+        .database(&app.database)
+        .setting(
+            "PORT_RANGE",
+            format!(
+                "{}-{}",
+                app.state.config.port_range.start(),
+                app.state.config.port_range.end()
+            ),
+        )
+        .build()
+        .await;
+    assert_ne!(app.state.deployer.worker_id, other.state.deployer.worker_id);
+    let git = GitServer::start().await;
+    let url = git.commit("shared", &files(&web_app(base_image().await, "v1")));
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let d = create(
+            &admin,
+            json!({ "repo_url": url, "subdomain": format!("s{i}") }),
+        )
+        .await;
+        ids.push(d["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        let d = settled(&admin, id).await;
+        assert_eq!(d["state"], "running", "{d}");
+        let (_, text) = log_text(&admin, d["current_release"]["id"].as_str().unwrap()).await;
+        assert_eq!(text.matches("cloning").count(), 1, "built once: {text}");
+    }
+    let workers: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT DISTINCT worker_id FROM releases WHERE worker_id IS NOT NULL")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert!(!workers.is_empty());
+    drop(other);
+}
+
+#[tokio::test]
+async fn a_delete_interrupted_half_way_finishes_and_deleting_a_user_removes_their_deployments() {
+    let app = TestApp::new().await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let url = git.commit("half", &files(&web_app(base_image().await, "v1")));
+    let created = create(&admin, json!({ "repo_url": url, "subdomain": "half" })).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let d = settled(&admin, &id).await;
+    assert_eq!(d["state"], "running", "{d}");
+
+    // A delete that crashed after marking the row and removing the container.
+    sqlx::query("UPDATE deployments SET state = 'deleting' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let container = containers_of(&id).await[0].id.clone().unwrap();
+    docker()
+        .await
+        .remove_container(
+            &container,
+            Some(
+                bollard::query_parameters::RemoveContainerOptionsBuilder::new()
+                    .force(true)
+                    .build(),
+            ),
+        )
+        .await
+        .unwrap();
+    // A retried DELETE is accepted and finishes the job.
+    let (status, _) = admin
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/deployments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    wait::until(
+        "the half-deleted deployment to be gone",
+        Duration::from_secs(60),
+        || async {
+            let (status, _) = admin.get_json(&format!("/api/v1/deployments/{id}")).await;
+            (status == 404).then_some(())
+        },
+    )
+    .await;
+    assert!(images_of(&id).await.is_empty());
+
+    // Deleting a user takes their deployments with them.
+    let alice = sign_up(&app, &admin, "alice").await;
+    let created = create(&alice, json!({ "repo_url": url, "subdomain": "alices" })).await;
+    let alices = created["id"].as_str().unwrap().to_owned();
+    let d = settled(&alice, &alices).await;
+    assert_eq!(d["state"], "running", "{d}");
+    let (_, users) = admin.get_json("/api/v1/users?query=alice").await;
+    let alice_id = users["users"][0]["id"].as_str().unwrap().to_owned();
+    let (status, body) = admin
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/users/{alice_id}"),
+            None,
+        )
+        .await;
+    assert!(status == 204 || status == 200, "{status} {body}");
+    let (status, _) = admin
+        .get_json(&format!("/api/v1/deployments/{alices}"))
+        .await;
+    assert_eq!(status, 404);
+    assert!(containers_of(&alices).await.is_empty());
+    assert!(images_of(&alices).await.is_empty());
+    let (_, ports) = admin.get_json("/api/v1/ports").await;
+    assert_eq!(ports, json!([]));
+}

@@ -103,6 +103,8 @@ pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
 }
 
 pub struct TestApp {
+    /// The app's own database (on the shared server).
+    pub database: String,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
@@ -118,6 +120,8 @@ pub struct TestAppBuilder {
     postgres_url: Option<String>,
     redis_url: Option<String>,
     overrides: HashMap<String, String>,
+    /// Another app's database, to run a second Slipway process on it.
+    database: Option<String>,
 }
 
 impl TestApp {
@@ -274,6 +278,11 @@ impl TestAppBuilder {
         self
     }
 
+    pub fn database(mut self, name: &str) -> Self {
+        self.database = Some(name.to_owned());
+        self
+    }
+
     pub fn setting(mut self, var: &str, value: impl Into<String>) -> Self {
         self.overrides.insert(var.to_owned(), value.into());
         self
@@ -283,7 +292,10 @@ impl TestAppBuilder {
         let server_url = self
             .postgres_url
             .unwrap_or_else(|| required("DATABASE_URL"));
-        let database_name = create_database(&server_url).await;
+        let database_name = match self.database {
+            Some(name) => name,
+            None => create_database(&server_url).await,
+        };
         let data_dir = tempfile::tempdir().expect("temp dir");
 
         let mut vars: HashMap<String, String> = HashMap::from([
@@ -342,6 +354,7 @@ impl TestAppBuilder {
         }));
 
         TestApp {
+            database: database_name,
             addr,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -107,16 +107,38 @@ impl Drop for GitServer {
     }
 }
 
+/// Repositories whose name starts with `private` need this token as the Basic password.
+pub const PRIVATE_TOKEN: &str = "ghp_fixtureToken0123456789";
+
 async fn serve_file(
     State(root): State<PathBuf>,
     UrlPath(path): UrlPath<String>,
-) -> impl IntoResponse {
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use base64::Engine as _;
     if path.split('/').any(|seg| seg == "..") {
-        return Err(StatusCode::BAD_REQUEST);
+        return StatusCode::BAD_REQUEST.into_response();
     }
-    tokio::fs::read(root.join(&path))
-        .await
-        .map_err(|_| StatusCode::NOT_FOUND)
+    if path.starts_with("private") {
+        let password = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Basic "))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .and_then(|pair| pair.split_once(':').map(|(_, p)| p.to_owned()));
+        if password.as_deref() != Some(PRIVATE_TOKEN) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(axum::http::header::WWW_AUTHENTICATE, "Basic realm=\"git\"")],
+            )
+                .into_response();
+        }
+    }
+    match tokio::fs::read(root.join(&path)).await {
+        Ok(bytes) => bytes.into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 fn git(dir: &Path, args: &[&str]) {
