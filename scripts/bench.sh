@@ -3,6 +3,8 @@
 #   - release WASM bundle, raw and brotli
 #   - Slipway's resident memory when idle and after the load below
 #   - GET /health: requests per second and p99 latency, 50 concurrent clients (wrk)
+#   - accounts: a signed-in request, logins, /health under login load
+#   - deployments: POST → running next to the same steps by hand, and memory during a build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . ./.env; set +a
@@ -30,9 +32,17 @@ bench_password="bench passphrase $(date +%s)"
 DATABASE_URL=${DATABASE_URL%/*}/$bench_db LEPTOS_SITE_ADDR=$addr LEPTOS_SITE_ROOT=target/site \
   DATA_DIR=$data_dir NGINX_SITES_DIR=$data_dir/sites LOG_LEVEL=warn APP_ENV=development \
   REDIS_KEY_PREFIX="bench-$$:" ADMIN_EMAIL=bench@example.com ADMIN_PASSWORD="$bench_password" \
+  GIT_ALLOWED_HOSTS=127.0.0.1 GIT_ALLOW_HTTP=true PORT_RANGE=24000-24019 \
   target/release/slipway >"$data_dir/server.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data_dir"' EXIT
+cleanup() {
+  [ -n "${git_pid:-}" ] && kill "$git_pid" 2>/dev/null
+  kill $pid 2>/dev/null; wait $pid 2>/dev/null
+  docker rm -f bench-manual >/dev/null 2>&1 || true
+  docker rmi -f bench-manual >/dev/null 2>&1 || true
+  rm -rf "$data_dir"
+}
+trap cleanup EXIT
 for _ in $(seq 200); do curl -fs "http://$addr/health" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fs "http://$addr/health" >/dev/null || { cat "$data_dir/server.log" >&2; echo "bench: server did not become healthy" >&2; exit 1; }
 curl -fs "http://$addr/" >/dev/null
@@ -85,6 +95,81 @@ OUT
 ratio=$(awk -v a="$me_rps" -v b="$static_rps" 'BEGIN { printf "%.2f", a / b }')
 accounts_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${me_rps} / ${me_p99} | ${static_rps} / ${static_p99} | ${ratio} | ${login_rps} / ${login_p99} | ${busy_p99} |"
 
+# --- Deployments: POST → running, against the same steps by hand ----------------------------
+base=slipway-bench/busybox:1
+if ! docker image inspect "$base" >/dev/null 2>&1; then
+  root=$data_dir/rootfs; mkdir -p "$root/bin" "$root/tmp" "$root/www"
+  cp /bin/busybox "$root/bin/"
+  for applet in sh httpd echo cat mkdir sleep; do ln -sf busybox "$root/bin/$applet"; done
+  tar -C "$root" -c . | docker import - "$base" >/dev/null
+fi
+repo=$data_dir/git/app
+mkdir -p "$repo" && git -C "$repo" init -q -b main
+cat > "$repo/Dockerfile" <<DOCKERFILE
+FROM $base
+COPY nonce /www/index.html
+RUN cat /www/index.html
+EXPOSE 8080
+CMD ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]
+DOCKERFILE
+git_port=8210
+busybox httpd -f -p "127.0.0.1:$git_port" -h "$data_dir/git" &
+git_pid=$!
+# Each run commits a new nonce, so neither side gets the other's build cache.
+new_commit() {
+  date +%s%N > "$repo/nonce"
+  git -C "$repo" add -A
+  git -C "$repo" -c user.name=bench -c user.email=bench@example.com commit -qm "run $1"
+  rm -rf "$data_dir/git/app.git"
+  git clone -q --bare "$repo" "$data_dir/git/app.git"
+  git -C "$data_dir/git/app.git" update-server-info
+}
+now_ms() { date +%s%3N; }
+runs=${BENCH_DEPLOY_RUNS:-3}
+slipway_ms=() manual_ms=() peak_rss=0
+for run in $(seq "$runs"); do
+  new_commit "manual $run"
+  work=$data_dir/manual-$run
+  start=$(now_ms)
+  git clone -q "http://127.0.0.1:$git_port/app.git" "$work"
+  docker build -q -t bench-manual "$work" >/dev/null
+  docker run -d --name bench-manual -p 127.0.0.1:24100:8080 bench-manual >/dev/null
+  until curl -fs -o /dev/null http://127.0.0.1:24100/; do sleep 0.05; done
+  manual_ms+=($(( $(now_ms) - start )))
+  docker rm -f bench-manual >/dev/null; docker rmi -f bench-manual >/dev/null
+
+  new_commit "slipway $run"
+  body=$(printf '{"repo_url":"http://127.0.0.1:%s/app.git","subdomain":"bench%s"}' "$git_port" "$run")
+  start=$(now_ms)
+  # The deployment's own fields come first in its JSON (then its releases').
+  id=$(curl -fsS -H "Cookie: $cookie" -H 'content-type: application/json' -d "$body" \
+    "http://$addr/api/v1/deployments" | grep -o '^{"id":"[^"]*"' | cut -d'"' -f4)
+  [ -n "$id" ] || { echo "bench: could not create a deployment" >&2; exit 1; }
+  state=queued
+  while [ "$state" != running ]; do
+    rss=$(rss_kib); [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
+    state=$(curl -fsS -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" \
+      | grep -o '"state":"[a-z_]*"' | head -1 | cut -d'"' -f4)
+    [ "$state" = failed ] && { echo "bench: the deployment failed" >&2; exit 1; }
+    sleep 0.05
+  done
+  slipway_ms+=($(( $(now_ms) - start )))
+  curl -fsS -X DELETE -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" >/dev/null
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id")" = 404 ]; do
+    sleep 0.1
+  done
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+slipway_median=$(median "${slipway_ms[@]}")
+manual_median=$(median "${manual_ms[@]}")
+overhead=$(awk -v a="$slipway_median" -v b="$manual_median" 'BEGIN { printf "%.2f", a / b }')
+cat <<OUT
+Deploy POST → running: ${slipway_ms[*]} ms (median ${slipway_median})
+By hand (clone + build + run + first 200): ${manual_ms[*]} ms (median ${manual_median})
+Overhead ratio: ${overhead}; peak RSS while deploying: $(( peak_rss / 1024 )) MiB
+OUT
+deploy_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${slipway_median} ms | ${manual_median} ms | ${overhead} | $(( peak_rss / 1024 )) MiB | ${runs} |"
+
 doc=docs/BENCHMARKS.md
 # Each marker sits above its table; new rows go under the header, newest first.
 append_row() {
@@ -97,4 +182,5 @@ append_row() {
 }
 append_row '<!-- bench:foundation -->' "$row"
 append_row '<!-- bench:accounts -->' "$accounts_row"
+append_row '<!-- bench:deployments -->' "$deploy_row"
 echo "Appended to $doc"
