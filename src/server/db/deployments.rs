@@ -295,6 +295,15 @@ pub async fn env(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<(String, Vec<u
     .collect())
 }
 
+pub async fn env_count(db: impl PgExecutor<'_>, id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM deployment_env WHERE deployment_id = $1"#,
+        id
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Keys per deployment, for many deployments in one query.
 pub async fn env_keys(
     db: impl PgExecutor<'_>,
@@ -543,6 +552,29 @@ pub async fn finish_release(
     Ok(())
 }
 
+/// Ends a release this worker still owns; `false` when it is no longer its to end (another
+/// process declared it interrupted).
+pub async fn complete_release(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    worker: Uuid,
+    state: &str,
+    error: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE releases SET state = $3, error = $4, finished_at = now()
+         WHERE id = $1 AND worker_id = $2
+           AND state IN ('cloning', 'building', 'starting', 'checking_health')",
+        id,
+        worker,
+        state,
+        error
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Releases in the pipeline, with the worker that has them.
 pub async fn active_releases(db: impl PgExecutor<'_>) -> Result<Vec<ReleaseRow>, sqlx::Error> {
     sqlx::query_as!(
@@ -556,7 +588,8 @@ pub async fn active_releases(db: impl PgExecutor<'_>) -> Result<Vec<ReleaseRow>,
     .await
 }
 
-/// Releases whose images are kept: the live one and the newest `keep` that went live.
+/// Releases whose images can go: failed ones, and those beyond the newest `keep` that went
+/// live (never the live one).
 pub async fn releases_to_prune(
     db: impl PgExecutor<'_>,
     deployment: Uuid,
@@ -580,6 +613,13 @@ pub async fn releases_to_prune(
     )
     .fetch_all(db)
     .await
+}
+
+/// Releases whose image is kept (live, or kept for rollbacks).
+pub async fn releases_with_images(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT id FROM releases WHERE image IS NOT NULL")
+        .fetch_all(db)
+        .await
 }
 
 pub async fn clear_release_image(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
@@ -729,11 +769,12 @@ pub async fn register_worker(
     Ok(())
 }
 
-pub async fn heartbeat(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE workers SET heartbeat_at = now() WHERE id = $1", id)
+/// `false` when the worker's row is gone.
+pub async fn heartbeat(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("UPDATE workers SET heartbeat_at = now() WHERE id = $1", id)
         .execute(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn workers(db: impl PgExecutor<'_>) -> Result<Vec<WorkerRow>, sqlx::Error> {

@@ -32,6 +32,11 @@ impl BuildLog {
         }
     }
 
+    /// The text with every secret masked, for messages stored outside the log.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
     pub async fn system(&mut self, line: &str) {
         self.write(&[("system", line)]).await;
     }

@@ -4,7 +4,7 @@
 //! never touch each other's containers and images.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
 };
 
@@ -73,15 +73,22 @@ pub fn message(e: &DockerError) -> String {
 /// Where the Dockerfile sits in the context archive when it lives outside the context.
 const OUTSIDE_DOCKERFILE: &str = ".slipway.Dockerfile";
 
-/// Packs `repo/<context>` as a tar archive (without `.git`), and returns it with the
-/// Dockerfile's path inside it. Symbolic links are stored as links, never followed, and both
-/// paths must resolve inside the repository, so a repository cannot feed the build files from
-/// elsewhere on the host.
-pub fn context_archive(
-    repo: &Path,
-    context: &str,
-    dockerfile: &str,
-) -> Result<(Vec<u8>, String), String> {
+/// The largest build context sent to the engine: it is held in memory while it is sent.
+pub const MAX_CONTEXT_BYTES: u64 = 512 * 1024 * 1024;
+
+pub struct Context {
+    pub archive: Vec<u8>,
+    /// The Dockerfile's path inside the archive.
+    pub dockerfile: String,
+    /// Names the Dockerfile declares with `ARG`.
+    pub declared_args: HashSet<String>,
+}
+
+/// Packs `repo/<context>` as a tar archive (without `.git`), with the Dockerfile's path
+/// inside it. Symbolic links are stored as links, never followed, and both paths must resolve
+/// inside the repository, so a repository cannot feed the build files from elsewhere on the
+/// host. A context over [`MAX_CONTEXT_BYTES`] is refused.
+pub fn context_archive(repo: &Path, context: &str, dockerfile: &str) -> Result<Context, String> {
     let repo = repo
         .canonicalize()
         .map_err(|e| format!("the clone cannot be read: {e}"))?;
@@ -94,10 +101,21 @@ pub fn context_archive(
         .filter(|p| p.is_file())
         .ok_or_else(|| format!("there is no Dockerfile at `{dockerfile}` in the repository"))?;
 
+    let dockerfile_text = std::fs::read_to_string(&dockerfile_path)
+        .map_err(|e| format!("the Dockerfile cannot be read: {e}"))?;
     let mut archive = tar::Builder::new(Vec::new());
     archive.follow_symlinks(false);
-    append_tree(&mut archive, &context_dir, Path::new(""))
-        .map_err(|e| format!("the build context cannot be packed: {e}"))?;
+    let mut budget = MAX_CONTEXT_BYTES;
+    append_tree(&mut archive, &context_dir, Path::new(""), &mut budget).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            format!(
+                "the build context is over {} MiB; point `context` at a smaller directory",
+                MAX_CONTEXT_BYTES / 1024 / 1024
+            )
+        } else {
+            format!("the build context cannot be packed: {e}")
+        }
+    })?;
     let in_archive = match dockerfile_path.strip_prefix(&context_dir) {
         Ok(relative) => relative.to_string_lossy().into_owned(),
         Err(_) => {
@@ -110,7 +128,27 @@ pub fn context_archive(
     let bytes = archive
         .into_inner()
         .map_err(|e| format!("the build context cannot be packed: {e}"))?;
-    Ok((bytes, in_archive))
+    Ok(Context {
+        archive: bytes,
+        dockerfile: in_archive,
+        declared_args: declared_args(&dockerfile_text),
+    })
+}
+
+/// `ARG NAME` / `ARG NAME=default` lines. Only these get env values as build arguments: a
+/// value the Dockerfile does not ask for never reaches the image's history.
+pub fn declared_args(dockerfile: &str) -> HashSet<String> {
+    dockerfile
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            if !words.next()?.eq_ignore_ascii_case("ARG") {
+                return None;
+            }
+            let arg = words.next()?;
+            Some(arg.split('=').next().unwrap_or(arg).to_owned())
+        })
+        .collect()
 }
 
 fn resolve_inside(repo: &Path, relative: &str) -> Option<PathBuf> {
@@ -122,6 +160,7 @@ fn append_tree(
     archive: &mut tar::Builder<Vec<u8>>,
     dir: &Path,
     prefix: &Path,
+    budget: &mut u64,
 ) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
@@ -135,8 +174,12 @@ fn append_tree(
         let kind = entry.file_type()?;
         if kind.is_dir() {
             archive.append_dir(&in_archive, &path)?;
-            append_tree(archive, &path, &in_archive)?;
+            append_tree(archive, &path, &in_archive, budget)?;
         } else if kind.is_file() || kind.is_symlink() {
+            let size = entry.metadata()?.len() + 512;
+            *budget = budget
+                .checked_sub(size)
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::FileTooLarge))?;
             archive.append_path_with_name(&path, &in_archive)?;
         }
     }
@@ -172,12 +215,16 @@ pub async fn build(docker: &Docker, spec: BuildSpec<'_>, log: &mut BuildLog) -> 
         .buildargs(&spec.build_args)
         .build();
     let mut stream = docker.build_image(options, None, Some(body_full(spec.context.into())));
+    // The engine may cut a line across two messages; a line is logged (and redacted) whole.
+    let mut partial = String::new();
     while let Some(item) = stream.next().await {
         match item {
             Ok(info) => {
                 if let Some(text) = info.stream.as_deref() {
-                    for line in text.split('\n') {
-                        let line = line.trim_end_matches('\r');
+                    partial.push_str(text);
+                    while let Some(end) = partial.find('\n') {
+                        let line: String = partial.drain(..=end).collect();
+                        let line = line.trim_end_matches(['\n', '\r']);
                         if !line.trim().is_empty() {
                             log.line("stdout", line).await;
                         }
@@ -198,6 +245,9 @@ pub async fn build(docker: &Docker, spec: BuildSpec<'_>, log: &mut BuildLog) -> 
                 return Err(message);
             }
         }
+    }
+    if !partial.trim().is_empty() {
+        log.line("stdout", partial.trim_end()).await;
     }
     Ok(())
 }
@@ -459,4 +509,19 @@ pub async fn tail(docker: &Docker, id: &str, lines: usize) -> Vec<(String, Strin
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_declared_args_are_build_arguments() {
+        let args =
+            declared_args("FROM x\nARG GREETING=hi\n  arg token\nRUN echo $ARGS\nENV ARG=1\n");
+        assert_eq!(
+            args,
+            HashSet::from(["GREETING".to_owned(), "token".to_owned()])
+        );
+    }
 }

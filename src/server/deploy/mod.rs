@@ -47,7 +47,8 @@ pub struct Deployer {
     deleting: Mutex<HashSet<Uuid>>,
 }
 
-/// Held while a delete of one deployment runs; a second delete of it waits its turn.
+/// Held while a delete of one deployment runs here; another delete of it meanwhile returns at
+/// once and leaves the work to this one.
 pub struct DeleteGuard<'a> {
     deployer: &'a Deployer,
     id: Uuid,
@@ -137,15 +138,7 @@ pub struct Background {
 pub fn start(state: AppState) -> Background {
     let (ready_tx, ready_rx) = tokio::sync::watch::channel(false);
     let lock = tokio::spawn(hold_worker_lock(state.clone(), ready_tx));
-    let work = tokio::spawn({
-        let state = state.clone();
-        let mut ready = ready_rx.clone();
-        async move {
-            if ready.wait_for(|r| *r).await.is_ok() {
-                claim_loop(state).await;
-            }
-        }
-    });
+    let work = tokio::spawn(claim_loop(state.clone(), ready_rx.clone()));
     let reconciler = tokio::spawn({
         let mut ready = ready_rx;
         async move {
@@ -176,22 +169,7 @@ impl Background {
         let me = state.deployer.worker_id;
         if let Ok(active) = db::active_releases(&state.db).await {
             for release in active.into_iter().filter(|r| r.worker_id == Some(me)) {
-                let error = format!(
-                    "Deploy failed: interrupted — Slipway stopped while this release was {}",
-                    release.state.replace('_', " ")
-                );
-                let _ = db::finish_release(&state.db, release.id, "failed", Some(&error)).await;
-                if let Ok(Some(d)) = db::find(&state.db, release.deployment_id).await {
-                    let (next, message) = if d.current_release_id.is_some() {
-                        (
-                            "running",
-                            format!("Release #{} failed. {error}", release.number),
-                        )
-                    } else {
-                        ("failed", error)
-                    };
-                    let _ = db::set_state(&state.db, d.id, next, Some(&message)).await;
-                }
+                reconcile::interrupt(state, &release).await;
             }
         }
         let _ = db::remove_worker(&state.db, me).await;
@@ -211,6 +189,12 @@ async fn hold_worker_lock(state: AppState, ready: tokio::sync::watch::Sender<boo
             let options: PgConnectOptions = state.config.database_url.expose().parse()?;
             let mut conn =
                 PgConnection::connect_with(&options.application_name("slipway-worker")).await?;
+            // Lock first: a registered worker is always a locked one, so no reconciler can
+            // find its row with the lock free and take it for dead.
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(deployer.lock_key)
+                .execute(&mut conn)
+                .await?;
             db::register_worker(
                 &mut conn,
                 deployer.worker_id,
@@ -219,10 +203,6 @@ async fn hold_worker_lock(state: AppState, ready: tokio::sync::watch::Sender<boo
                 pid,
             )
             .await?;
-            sqlx::query("SELECT pg_advisory_lock($1)")
-                .bind(deployer.lock_key)
-                .execute(&mut conn)
-                .await?;
             Ok(conn)
         }
         .await;
@@ -231,11 +211,30 @@ async fn hold_worker_lock(state: AppState, ready: tokio::sync::watch::Sender<boo
                 let _ = ready.send(true);
                 loop {
                     tokio::time::sleep(HEARTBEAT).await;
-                    if let Err(e) = db::heartbeat(&mut conn, deployer.worker_id).await {
-                        tracing::warn!(error = %e, "worker heartbeat failed; reconnecting");
-                        break;
+                    match db::heartbeat(&mut conn, deployer.worker_id).await {
+                        Ok(true) => {}
+                        // Our row went (taken for dead during an outage): register again.
+                        Ok(false) => {
+                            if let Err(e) = db::register_worker(
+                                &mut conn,
+                                deployer.worker_id,
+                                deployer.lock_key,
+                                &hostname,
+                                pid,
+                            )
+                            .await
+                            {
+                                tracing::warn!(error = %e, "re-registering the worker");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "worker heartbeat failed; reconnecting");
+                            break;
+                        }
                     }
                 }
+                // Without the lock, claiming would let others take this worker for dead.
+                let _ = ready.send(false);
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot register the build worker; retrying");
@@ -245,9 +244,12 @@ async fn hold_worker_lock(state: AppState, ready: tokio::sync::watch::Sender<boo
     }
 }
 
-async fn claim_loop(state: AppState) {
+async fn claim_loop(state: AppState, mut lock_held: tokio::sync::watch::Receiver<bool>) {
     let deployer = state.deployer.clone();
     loop {
+        if lock_held.wait_for(|held| *held).await.is_err() {
+            return;
+        }
         let Ok(permit) = deployer.permits.clone().acquire_owned().await else {
             return;
         };

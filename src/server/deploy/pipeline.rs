@@ -139,8 +139,12 @@ pub async fn run(state: &AppState, release: ReleaseRow) {
             return;
         }
     };
-    let stored_env = db::env(&state.db, d.id).await.unwrap_or_default();
-    let (env, token, problem) = match secrets(state, &d, stored_env) {
+    // Never deploy without the app's variables: a read error fails the release.
+    let opened = db::env(&state.db, d.id)
+        .await
+        .map_err(|e| format!("the environment could not be read: {e}"))
+        .and_then(|stored| secrets(state, &d, stored));
+    let (env, token, problem) = match opened {
         Ok((env, token)) => (env, token, None),
         Err(problem) => (Vec::new(), None, Some(problem)),
     };
@@ -215,7 +219,7 @@ impl Run<'_> {
         self.step = "cloning";
         if !db::set_state(&self.state.db, self.d.id, "cloning", None)
             .await
-            .unwrap_or(false)
+            .map_err(|e| self.fail(format!("the database could not be updated: {e}")))?
         {
             self.fenced = true;
             return Err(self.fail("the release was cancelled"));
@@ -251,7 +255,7 @@ impl Run<'_> {
         // Building.
         self.advance("building").await?;
         let docker = self.docker().await?;
-        let (context, dockerfile) = {
+        let packed = {
             let (dir, context, dockerfile) = (
                 dir.clone(),
                 self.d.build_context.clone(),
@@ -270,17 +274,22 @@ impl Run<'_> {
                 "Building image {tag} from {} (context {}, {} KiB; limits {} MiB, {} CPUs)",
                 self.d.dockerfile,
                 self.d.build_context,
-                context.len() / 1024,
+                packed.archive.len() / 1024,
                 settings.build_memory_mb,
                 settings.build_cpus
             ))
             .await;
         let spec = BuildSpec {
-            context,
-            dockerfile: &dockerfile,
+            context: packed.archive,
+            dockerfile: &packed.dockerfile,
             tag: &tag,
             labels: engine::labels(self.state.instance_id, self.d.id, self.r.id),
-            build_args: self.env.iter().cloned().collect(),
+            build_args: self
+                .env
+                .iter()
+                .filter(|(k, _)| packed.declared_args.contains(k))
+                .cloned()
+                .collect(),
             memory_mb: settings.build_memory_mb,
             cpus: settings.build_cpus,
         };
@@ -337,7 +346,17 @@ impl Run<'_> {
             },
         };
         if let Some(previous) = self.live_release().await {
-            if let Some(container) = previous.container_id.as_deref() {
+            // Only a container that serves is stopped (and restarted should this release
+            // fail): one the user stopped stays stopped.
+            let serving = match previous.container_id.as_deref() {
+                Some(c) => engine::observe(&docker, c)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|o| o.running || o.restarting),
+                None => false,
+            };
+            if let (true, Some(container)) = (serving, previous.container_id.as_deref()) {
                 self.log
                     .system(&format!(
                         "Stopping release #{} to free port {host_port}",
@@ -510,8 +529,28 @@ impl Run<'_> {
 
     async fn went_live(&mut self) {
         let state = self.state;
-        if let Err(e) = db::finish_release(&state.db, self.r.id, "running", None).await {
-            tracing::error!(error = %e, release = %self.r.id, "recording a live release");
+        let worker = state.deployer.worker_id;
+        match db::complete_release(&state.db, self.r.id, worker, "running", None).await {
+            Ok(true) => {}
+            // Declared interrupted meanwhile: what this run made is not the live release.
+            Ok(false) => {
+                self.fenced = true;
+                return self
+                    .failed(Failure {
+                        step: self.step,
+                        message: "the release was cancelled".into(),
+                    })
+                    .await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, release = %self.r.id, "recording a live release");
+                return self
+                    .failed(Failure {
+                        step: self.step,
+                        message: format!("the database could not be updated: {e}"),
+                    })
+                    .await;
+            }
         }
         match db::set_live(&state.db, self.d.id, self.r.id).await {
             Ok(true) => {}
@@ -541,7 +580,12 @@ impl Run<'_> {
 
     async fn failed(&mut self, failure: Failure) {
         let state = self.state;
-        let error = format!("{}: {}", step_label(failure.step), failure.message);
+        // The engine's message may quote a build argument: stored errors are redacted too.
+        let error = self.log.redact(&format!(
+            "{}: {}",
+            step_label(failure.step),
+            failure.message
+        ));
         self.log.line("stderr", &format!("✗ {error}")).await;
         if let Ok(docker) = state.docker.client().await {
             if let Some(container) = self.container.take() {
@@ -582,8 +626,14 @@ impl Run<'_> {
         if self.fenced {
             return;
         }
-        if let Err(e) = db::finish_release(&state.db, self.r.id, "failed", Some(&error)).await {
-            tracing::error!(error = %e, release = %self.r.id, "recording a failed release");
+        let worker = state.deployer.worker_id;
+        match db::complete_release(&state.db, self.r.id, worker, "failed", Some(&error)).await {
+            Ok(true) => {}
+            // Another process declared it interrupted and has recorded why.
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!(error = %e, release = %self.r.id, "recording a failed release");
+            }
         }
         let still_serving = self.d.current_release_id.is_some_and(|c| c != self.r.id);
         let result = if still_serving {

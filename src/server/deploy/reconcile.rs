@@ -63,14 +63,19 @@ pub async fn reconcile(state: &AppState) -> Result<(), String> {
     let active = db::active_releases(&state.db)
         .await
         .map_err(|e| e.to_string())?;
-    let mut in_flight: HashSet<Uuid> = HashSet::new();
+    let me = state.deployer.worker_id;
+    let local = state.deployer.running_releases();
+    let just_claimed = chrono::Utc::now() - chrono::Duration::seconds(30);
     for release in active {
-        let alive = release
-            .worker_id
-            .is_some_and(|w| known.contains(&w) && !dead.contains(&w));
-        if alive {
-            in_flight.insert(release.id);
-        } else {
+        let alive = match release.worker_id {
+            // Ours, but no task of ours runs it (it panicked or lost its database): stuck.
+            Some(w) if w == me => {
+                local.contains(&release.id) || release.started_at.is_none_or(|t| t > just_claimed)
+            }
+            Some(w) => known.contains(&w) && !dead.contains(&w),
+            None => false,
+        };
+        if !alive {
             interrupt(state, &release).await;
         }
     }
@@ -87,12 +92,12 @@ pub async fn reconcile(state: &AppState) -> Result<(), String> {
         }
     }
 
-    remove_orphans(state, &in_flight).await?;
+    remove_orphans(state).await?;
     restore_running(state).await
 }
 
-/// Marks a release whose worker died as failed and clears what it left behind.
-async fn interrupt(state: &AppState, release: &ReleaseRow) {
+/// Marks a release whose worker died (or stopped) as failed and clears what it left behind.
+pub async fn interrupt(state: &AppState, release: &ReleaseRow) {
     let error = format!(
         "Deploy failed: interrupted — the Slipway process running this release stopped while it was {}",
         release.state.replace('_', " ")
@@ -126,10 +131,28 @@ async fn interrupt(state: &AppState, release: &ReleaseRow) {
     }
 }
 
-async fn remove_orphans(state: &AppState, in_flight: &HashSet<Uuid>) -> Result<(), String> {
+/// Docker objects and work directories are listed before the database is read, so anything
+/// a worker (here or in another process) made after the listing is never taken for an orphan.
+async fn remove_orphans(state: &AppState) -> Result<(), String> {
     let Ok(docker) = state.docker.client().await else {
         return Ok(()); // /health reports the engine; nothing to compare against.
     };
+    let instance = state.instance_id.to_string();
+    let ours = [(engine::LABEL_INSTANCE, instance.as_str())];
+    let containers = engine::containers(&docker, &ours)
+        .await
+        .map_err(|e| engine::message(&e))?;
+    let images = engine::images(&docker, &ours)
+        .await
+        .map_err(|e| engine::message(&e))?;
+    let builds = state.config.data_dir.join("builds");
+    let mut work_dirs = Vec::new();
+    if let Ok(mut entries) = tokio::fs::read_dir(&builds).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            work_dirs.push(entry);
+        }
+    }
+
     let deployments: Vec<DeploymentRow> =
         db::list(&state.db, None).await.map_err(|e| e.to_string())?;
     let ids: HashSet<Uuid> = deployments.iter().map(|d| d.id).collect();
@@ -137,7 +160,19 @@ async fn remove_orphans(state: &AppState, in_flight: &HashSet<Uuid>) -> Result<(
         .iter()
         .filter_map(|d| d.current_release_id)
         .collect();
-    let local = state.deployer.running_releases();
+    // Every release still in the pipeline: those of dead workers were interrupted above.
+    let mut in_flight: HashSet<Uuid> = db::active_releases(&state.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    in_flight.extend(state.deployer.running_releases());
+    let imaged: HashSet<Uuid> = db::releases_with_images(&state.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .collect();
     let keep = |labels: &std::collections::HashMap<String, String>, containers: bool| {
         let deployment = labels
             .get(engine::LABEL_DEPLOYMENT)
@@ -147,18 +182,14 @@ async fn remove_orphans(state: &AppState, in_flight: &HashSet<Uuid>) -> Result<(
             .and_then(|v| Uuid::parse_str(v).ok());
         match (deployment, release) {
             (Some(d), Some(r)) if ids.contains(&d) => {
-                // Images of old releases stay for rollbacks; containers only for the live one.
-                !containers || live.contains(&r) || in_flight.contains(&r) || local.contains(&r)
+                // Containers stay only for the live release; images also for those kept for
+                // rollbacks. What a failed or interrupted release left goes.
+                live.contains(&r) || in_flight.contains(&r) || (!containers && imaged.contains(&r))
             }
             _ => false,
         }
     };
-    let instance = state.instance_id.to_string();
-    let ours = [(engine::LABEL_INSTANCE, instance.as_str())];
-    for container in engine::containers(&docker, &ours)
-        .await
-        .map_err(|e| engine::message(&e))?
-    {
+    for container in containers {
         if !keep(&container.labels, true) {
             tracing::info!(container = %container.id, "removing an orphaned container");
             engine::remove_container(&docker, &container.id)
@@ -166,10 +197,7 @@ async fn remove_orphans(state: &AppState, in_flight: &HashSet<Uuid>) -> Result<(
                 .map_err(|e| engine::message(&e))?;
         }
     }
-    for (image, _) in engine::images(&docker, &ours)
-        .await
-        .map_err(|e| engine::message(&e))?
-    {
+    for (image, _) in images {
         if !keep(&image.labels, false) {
             tracing::info!(image = %image.id, "removing an orphaned image");
             engine::remove_image(&docker, &image.id)
@@ -177,17 +205,13 @@ async fn remove_orphans(state: &AppState, in_flight: &HashSet<Uuid>) -> Result<(
                 .map_err(|e| engine::message(&e))?;
         }
     }
-    // Work directories of releases no live worker is building.
-    let builds = state.config.data_dir.join("builds");
-    if let Ok(mut entries) = tokio::fs::read_dir(&builds).await {
-        while let Ok(Some(entry)) = entries.next_entry().await {
-            let release = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| Uuid::parse_str(n).ok());
-            if release.is_none_or(|r| !in_flight.contains(&r) && !local.contains(&r)) {
-                let _ = tokio::fs::remove_dir_all(entry.path()).await;
-            }
+    for entry in work_dirs {
+        let release = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| Uuid::parse_str(n).ok());
+        if release.is_none_or(|r| !in_flight.contains(&r)) {
+            let _ = tokio::fs::remove_dir_all(entry.path()).await;
         }
     }
     Ok(())

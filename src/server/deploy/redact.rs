@@ -27,6 +27,17 @@ impl Redactor {
                 continue;
             }
             patterns.push(value.to_owned());
+            // Logs are stored line by line: each line of a multi-line value (a PEM key, say)
+            // must be caught on its own.
+            if value.contains('\n') {
+                patterns.extend(
+                    value
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| l.len() >= MIN_LEN)
+                        .map(str::to_owned),
+                );
+            }
             for form in base64_forms(value.as_bytes()) {
                 if form.len() >= MIN_LEN {
                     patterns.push(form);
@@ -88,6 +99,13 @@ mod tests {
             let whole = STANDARD.encode("s3cr3t-value");
             assert!(!masked.contains(&whole[..8]), "{prefix:?}: {masked}");
         }
+    }
+
+    #[test]
+    fn each_line_of_a_multi_line_value_is_masked() {
+        let r = Redactor::new(["-----BEGIN KEY-----\nMIIEabcdef\n-----END KEY-----"]);
+        assert_eq!(r.redact("  MIIEabcdef"), format!("  {MASK}"));
+        assert_eq!(r.redact("-----END KEY-----"), MASK);
     }
 
     #[test]

@@ -617,10 +617,11 @@ pub async fn update(
         .map_err(|e| internal("lock deployment", e))?
     {
         None => return Err(AppError::NotFound),
-        Some(s) if s == "deleting" => refuse_while_deleting(&DeploymentRow {
-            state: s,
-            ..row.clone()
-        })?,
+        Some(s) if s == "deleting" => {
+            return Err(AppError::Conflict {
+                message: "This deployment is being deleted.".into(),
+            })
+        }
         Some(_) => {}
     }
     db::update(
@@ -649,6 +650,16 @@ pub async fn update(
             None => db::remove_env(&mut tx, row.id, key).await,
         }
         .map_err(|e| internal("store env", e))?;
+    }
+    // Counted again under the row lock: two concurrent changes cannot pass the limit together.
+    let count = db::env_count(&mut *tx, row.id)
+        .await
+        .map_err(|e| internal("count env", e))?;
+    if count > validate::MAX_ENV_PAIRS as i64 {
+        return Err(AppError::field(
+            "env",
+            format!("at most {} variables", validate::MAX_ENV_PAIRS),
+        ));
     }
     if rebuild {
         queue_release(&mut tx, row.id, "update").await?;
@@ -837,6 +848,20 @@ pub async fn delete_all_of(state: &AppState, owner: Uuid) -> Result<(), AppError
             .map_err(|message| AppError::Unavailable {
                 message: format!("A deployment of this user could not be removed: {message}"),
             })?;
+        // Another task may have been deleting it already: wait for it to finish.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        while db::find(&state.db, id)
+            .await
+            .map_err(|e| internal("load deployment", e))?
+            .is_some()
+        {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(AppError::Unavailable {
+                    message: "A deployment of this user is still being removed; try again.".into(),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
     Ok(())
 }

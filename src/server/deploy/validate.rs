@@ -153,7 +153,11 @@ pub fn repo_url(raw: &str, settings: &DeploySettings) -> Result<String, String> 
         .rsplit_once(']')
         .map_or(authority.as_str(), |(_, p)| p)
     {
-        p if authority.starts_with('[') => p.is_empty() || p[1..].parse::<u16>().is_ok(),
+        p if authority.starts_with('[') => {
+            p.is_empty()
+                || p.strip_prefix(':')
+                    .is_some_and(|n| n.parse::<u16>().is_ok_and(|v| v > 0))
+        }
         a => a
             .split_once(':')
             .is_none_or(|(_, port)| port.parse::<u16>().is_ok_and(|p| p > 0)),
@@ -443,6 +447,8 @@ mod tests {
             "https://github.com/acme/app?x=1",
             "https://github.com/a b",
             "https://github.com/../../x",
+            "https://[::1]é/x",
+            "https://[::1]x80/x",
             "",
         ] {
             assert!(repo_url(bad, &s).is_err(), "{bad} should be refused");
