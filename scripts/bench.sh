@@ -127,6 +127,7 @@ new_commit() {
 now_ms() { date +%s%3N; }
 runs=${BENCH_DEPLOY_RUNS:-3}
 slipway_ms=() manual_ms=() peak_rss=0
+deploy_base_rss=$(rss_kib)
 for run in $(seq "$runs"); do
   new_commit "manual $run"
   work=$data_dir/manual-$run
@@ -166,9 +167,9 @@ overhead=$(awk -v a="$slipway_median" -v b="$manual_median" 'BEGIN { printf "%.2
 cat <<OUT
 Deploy POST → running: ${slipway_ms[*]} ms (median ${slipway_median})
 By hand (clone + build + run + first 200): ${manual_ms[*]} ms (median ${manual_median})
-Overhead ratio: ${overhead}; peak RSS while deploying: $(( peak_rss / 1024 )) MiB
+Overhead ratio: ${overhead}; RSS while deploying: peak $(( peak_rss / 1024 )) MiB (before: $(( deploy_base_rss / 1024 )) MiB)
 OUT
-deploy_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${slipway_median} ms | ${manual_median} ms | ${overhead} | $(( peak_rss / 1024 )) MiB | ${runs} |"
+deploy_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${slipway_median} ms | ${manual_median} ms | ${overhead} | $(( peak_rss / 1024 )) MiB (before: $(( deploy_base_rss / 1024 )) MiB) | ${runs} |"
 
 doc=docs/BENCHMARKS.md
 # Each marker sits above its table; new rows go under the header, newest first.

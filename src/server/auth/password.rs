@@ -2,8 +2,6 @@
 
 use std::{collections::HashSet, sync::OnceLock};
 
-use tokio::sync::Semaphore;
-
 use argon2::{
     password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier},
     Algorithm, Argon2, Params, Version,
@@ -63,24 +61,52 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// How many hashes may run at once: all cores but one, so a burst of sign-ins queues here
-/// instead of taking every core from the async runtime (measured: with both cores hashing,
-/// `/health` p99 went from 47 ms to 195 ms; see docs/BENCHMARKS.md).
-fn hash_slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS.get_or_init(|| {
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads argon2 runs on: all cores but one, so a burst of sign-ins queues here instead
+/// of taking every core from the async runtime (measured: with both cores hashing, `/health`
+/// p99 went from 47 ms to 195 ms; see docs/BENCHMARKS.md). Long-lived threads of our own,
+/// not tokio's blocking pool: each hash allocates 19 MiB, and glibc keeps freed memory in the
+/// arena of the thread that used it, so hashes spread over dozens of short-lived pool threads
+/// left hundreds of MiB resident after a burst of logins. A fixed set reuses its memory.
+fn hash_threads() -> &'static std::sync::mpsc::Sender<Job> {
+    static POOL: OnceLock<std::sync::mpsc::Sender<Job>> = OnceLock::new();
+    POOL.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Semaphore::new(cores.saturating_sub(1).max(1))
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..cores.saturating_sub(1).max(1) {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })
+                .expect("start a password hashing thread");
+        }
+        tx
     })
 }
 
-/// Runs one argon2 computation on the blocking pool, within [`hash_slots`].
+/// Runs one argon2 computation on [`hash_threads`].
 async fn run_limited<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let _slot = hash_slots().acquire().await.ok()?;
-    tokio::task::spawn_blocking(work).await.ok()
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    hash_threads()
+        .send(Box::new(move || {
+            let _ = tx.send(work());
+        }))
+        .ok()?;
+    rx.await.ok()
 }
 
-/// Hashes on the blocking pool: 19 MiB and tens of milliseconds of CPU per call would
+/// Hashes on the hashing threads: 19 MiB and tens of milliseconds of CPU per call would
 /// otherwise stall every request sharing the runtime thread.
 pub async fn hash(password: String) -> Result<String, HashError> {
     run_limited(move || {
@@ -106,7 +132,7 @@ pub enum Verified {
     YesNeedsRehash,
 }
 
-/// Verifies on the blocking pool. With no stored hash (unknown user, account without a
+/// Verifies on the hashing threads. With no stored hash (unknown user, account without a
 /// password) it still spends one full hash, so timing does not tell which accounts exist.
 pub async fn verify(password: String, stored: Option<String>) -> Verified {
     run_limited(move || {
