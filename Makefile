@@ -55,10 +55,10 @@ build-release: setup ## Release build of server, WASM and CSS
 	cargo leptos build --release
 
 run: setup services build-release ## Install, start the services, build and serve at http://127.0.0.1:8000
-	LEPTOS_SITE_ROOT=target/site target/release/slipway
+	NGINX_CONF=$$(scripts/services.sh nginx-conf) LEPTOS_SITE_ROOT=target/site target/release/slipway
 
 dev: setup services ## Serve with live reload (cargo leptos watch)
-	cargo leptos watch
+	NGINX_CONF=$$(scripts/services.sh nginx-conf) cargo leptos watch
 
 test: setup services build test-rust e2e ## Every test: unit, integration, end-to-end
 

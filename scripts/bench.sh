@@ -25,12 +25,14 @@ wasm=target/site/pkg/slipway.wasm
 wasm_raw=$(stat -c %s "$wasm")
 wasm_br=$(brotli -c -q 11 "$wasm" | wc -c)
 
+# The sites directory our nginx includes (as scripts/services.sh computes it).
+nginx_sites=${NGINX_SITES_DIR:-$PWD/${DATA_DIR:-.data}/nginx/sites}
 bench_db=slipway_bench
 pg_recreate_db "$bench_db"
 data_dir=$(mktemp -d)
 bench_password="bench passphrase $(date +%s)"
 DATABASE_URL=${DATABASE_URL%/*}/$bench_db LEPTOS_SITE_ADDR=$addr LEPTOS_SITE_ROOT=target/site \
-  DATA_DIR=$data_dir NGINX_SITES_DIR=$data_dir/sites LOG_LEVEL=warn APP_ENV=development \
+  DATA_DIR=$data_dir NGINX_CONF=$(scripts/services.sh nginx-conf) NGINX_SITES_DIR=$nginx_sites LOG_LEVEL=warn APP_ENV=development \
   REDIS_KEY_PREFIX="bench-$$:" ADMIN_EMAIL=bench@example.com ADMIN_PASSWORD="$bench_password" \
   GIT_ALLOWED_HOSTS=127.0.0.1 GIT_ALLOW_HTTP=true PORT_RANGE=24000-24019 \
   target/release/slipway >"$data_dir/server.log" 2>&1 &

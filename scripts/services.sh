@@ -227,5 +227,7 @@ case ${1:-start} in
   start) echo "Services:"; pg_start; redis_start; nginx_start; docker_start ;;
   stop) echo "Stopping services:"; docker_stop; nginx_stop; redis_stop; pg_stop ;;
   status) status ;;
-  *) die "usage: $0 start|stop|status" ;;
+  # The main configuration of our nginx, for Slipway's `nginx -t` and reloads (NGINX_CONF).
+  nginx-conf) echo "$nginx_dir/nginx.conf" ;;
+  *) die "usage: $0 start|stop|status|nginx-conf" ;;
 esac

@@ -122,6 +122,11 @@ pub struct Config {
     pub nginx_bin: Option<PathBuf>,
     pub nginx_sites_dir: PathBuf,
     pub nginx_listen_port: u16,
+    pub nginx_conf: Option<PathBuf>,
+    /// The address virtual hosts listen on (`NGINX_LISTEN_ADDR`): it must match nginx's
+    /// default server, or a reload cannot bind. `None`: every address.
+    pub nginx_listen_addr: Option<std::net::IpAddr>,
+    pub nginx_reload_cmd: Option<String>,
     pub port_range: RangeInclusive<u16>,
     pub data_dir: PathBuf,
     pub log_level: String,
@@ -332,6 +337,17 @@ impl Config {
                 0 => return Err(ConfigError::new("NGINX_LISTEN_PORT", "must not be 0")),
                 port => port,
             },
+            nginx_conf: s.optional("NGINX_CONF").map(PathBuf::from),
+            nginx_listen_addr: match s.optional("NGINX_LISTEN_ADDR") {
+                None => None,
+                Some(raw) => Some(raw.parse().map_err(|_| {
+                    ConfigError::new(
+                        "NGINX_LISTEN_ADDR",
+                        format!("`{raw}` is not an IP address such as 127.0.0.1"),
+                    )
+                })?),
+            },
+            nginx_reload_cmd: s.optional("NGINX_RELOAD_CMD").map(str::to_owned),
             port_range: parse_port_range(s.optional("PORT_RANGE").unwrap_or("3000-3999"))?,
             data_dir,
             log_level,

@@ -803,6 +803,7 @@ async fn a_process_killed_while_building_leaves_the_release_interrupted_and_noth
     let server = required("DATABASE_URL");
     let database = create_database(&server).await;
     let data_dir = tempfile::tempdir().unwrap();
+    let nginx = crate::support::services::PrivateNginx::start().await;
     let mut vars: Vec<(String, String)> = [
         ("DATABASE_URL", database_url_for(&server, &database)),
         ("REDIS_URL", required("REDIS_URL")),
@@ -822,10 +823,10 @@ async fn a_process_killed_while_building_leaves_the_release_interrupted_and_noth
         ("ADMIN_EMAIL", "admin@example.com".into()),
         ("ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
         ("LOG_LEVEL", "warn".into()),
-        (
-            "NGINX_LISTEN_PORT",
-            lookup("NGINX_LISTEN_PORT").unwrap_or_else(|| "8080".into()),
-        ),
+        ("NGINX_LISTEN_PORT", nginx.port.to_string()),
+        ("NGINX_CONF", nginx.conf.display().to_string()),
+        ("NGINX_LISTEN_ADDR", "127.0.0.1".into()),
+        ("NGINX_SITES_DIR", nginx.sites.display().to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -9,3 +9,4 @@ mod binary;
 mod deployments;
 mod health;
 mod http_basics;
+mod routing;

@@ -246,3 +246,16 @@ pub struct PortAllocation {
     pub subdomain: String,
     pub allocated_at: String,
 }
+
+/// `GET /api/v1/deployments/{id}/routing`: how the deployment is reached right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoutingInfo {
+    pub host: String,
+    pub url: String,
+    pub vhost_path: String,
+    pub vhost_present: bool,
+    /// The host port the virtual host proxies to.
+    pub upstream_port: Option<u16>,
+    pub tunnel_rule_present: bool,
+    pub dns_record_id: Option<String>,
+}

@@ -20,6 +20,7 @@ use super::{
 };
 use crate::server::{
     db::deployments::{self as db, DeploymentRow, ReleaseRow},
+    nginx::Site,
     AppState,
 };
 
@@ -102,6 +103,7 @@ fn step_label(step: &str) -> &'static str {
         "building" => "Build failed",
         "starting" => "Start failed",
         "checking_health" => "Health check failed",
+        "routing" => "Routing failed",
         _ => "Deploy failed",
     }
 }
@@ -407,7 +409,24 @@ impl Run<'_> {
         // Checking health.
         self.advance("checking_health").await?;
         self.wait_healthy(&docker, &id, host_port, container_port)
+            .await?;
+
+        // Routing: the virtual host points at the port; unchanged on a redeploy.
+        self.step = "routing";
+        let host = super::service::host_name(&self.state.config, &self.d.subdomain);
+        self.state
+            .nginx
+            .apply(&Site {
+                deployment: self.d.id,
+                host: &host,
+                upstream_port: host_port,
+            })
             .await
+            .map_err(|e| self.fail(e))?;
+        self.log
+            .system(&format!("nginx routes {host} to 127.0.0.1:{host_port}"))
+            .await;
+        Ok(())
     }
 
     async fn live_release(&self) -> Option<ReleaseRow> {

@@ -145,6 +145,7 @@ async fn remove_orphans(state: &AppState) -> Result<(), String> {
     let images = engine::images(&docker, &ours)
         .await
         .map_err(|e| engine::message(&e))?;
+    let sites = state.nginx.sites().await;
     let builds = state.config.data_dir.join("builds");
     let mut work_dirs = Vec::new();
     if let Ok(mut entries) = tokio::fs::read_dir(&builds).await {
@@ -205,6 +206,12 @@ async fn remove_orphans(state: &AppState) -> Result<(), String> {
                 .map_err(|e| engine::message(&e))?;
         }
     }
+    for site in sites {
+        if !ids.contains(&site) {
+            tracing::info!(deployment = %site, "removing the virtual host of a deployment that is gone");
+            state.nginx.remove(site).await?;
+        }
+    }
     for entry in work_dirs {
         let release = entry
             .file_name()
@@ -234,6 +241,32 @@ async fn restore_running(state: &AppState) -> Result<(), String> {
         }) else {
             continue;
         };
+        if !tokio::fs::try_exists(state.nginx.site_path(d.id))
+            .await
+            .unwrap_or(true)
+        {
+            if let Some(port) = d.port.and_then(|p| u16::try_from(p).ok()) {
+                tracing::warn!(deployment = %d.id, "restoring a missing virtual host");
+                let host = service::host_name(&state.config, &d.subdomain);
+                if let Err(e) = state
+                    .nginx
+                    .apply(&crate::server::nginx::Site {
+                        deployment: d.id,
+                        host: &host,
+                        upstream_port: port,
+                    })
+                    .await
+                {
+                    let _ = db::set_state(
+                        &state.db,
+                        d.id,
+                        "running",
+                        Some(&format!("Routing failed: {e}")),
+                    )
+                    .await;
+                }
+            }
+        }
         let observed = match release.container_id.as_deref() {
             Some(c) => engine::observe(&docker, c)
                 .await

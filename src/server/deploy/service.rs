@@ -18,7 +18,7 @@ use crate::{
     error::AppError,
     features::deployments::types::{
         CreateDeploymentRequest, Deployment, DeploymentState, LogLine, Owner, PortAllocation,
-        Release, ReleaseState, SubdomainAvailability, UpdateDeploymentRequest,
+        Release, ReleaseState, RoutingInfo, SubdomainAvailability, UpdateDeploymentRequest,
     },
     server::{
         auth::{
@@ -37,6 +37,11 @@ use crate::{
 
 pub fn is_admin(user: &UserRow) -> bool {
     user.role == "admin" && user.disabled_at.is_none()
+}
+
+/// `<subdomain>.<BASE_DOMAIN>`: the name nginx serves the deployment under.
+pub fn host_name(config: &Config, subdomain: &str) -> String {
+    format!("{subdomain}.{}", config.base_domain)
 }
 
 /// `http://<subdomain>.<BASE_DOMAIN>[:port]`: the address nginx answers on.
@@ -439,6 +444,27 @@ pub async fn subdomain_availability(
             })
         }
     }
+}
+
+/// `GET /api/v1/deployments/{id}/routing`: what is configured now.
+pub async fn routing(state: &AppState, user: &UserRow, id: &str) -> Result<RoutingInfo, AppError> {
+    let row = load_for(state, user, id).await?;
+    let path = state.nginx.site_path(row.id);
+    let vhost = tokio::fs::read_to_string(&path).await.ok();
+    let upstream_port = vhost.as_deref().and_then(|text| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("proxy_pass http://127.0.0.1:"))
+            .and_then(|rest| rest.trim_end_matches(';').parse::<u16>().ok())
+    });
+    Ok(RoutingInfo {
+        host: host_name(&state.config, &row.subdomain),
+        url: public_url(&state.config, &row.subdomain),
+        vhost_path: path.display().to_string(),
+        vhost_present: vhost.is_some(),
+        upstream_port,
+        tunnel_rule_present: false,
+        dns_record_id: None,
+    })
 }
 
 pub async fn port_registry(
@@ -925,7 +951,8 @@ async fn remove_everything(state: &AppState, id: Uuid) -> Result<(), String> {
             Err(e) => return Err(format!("{} cannot be removed: {e}", dir.display())),
         }
     }
-    // Routing (nginx, tunnel, DNS) is removed here once the routing issue lands.
+    // Tunnel rules and DNS records go here too once Cloudflare support lands.
+    state.nginx.remove(id).await?;
     let mut tx = state.db.begin().await.map_err(|e| e.to_string())?;
     db::release_ports(&mut *tx, id)
         .await

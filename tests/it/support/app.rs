@@ -105,6 +105,8 @@ pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
 pub struct TestApp {
     /// The app's own database (on the shared server).
     pub database: String,
+    /// The app's own nginx, which its virtual hosts go to.
+    pub nginx: super::services::PrivateNginx,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub state: AppState,
@@ -297,6 +299,7 @@ impl TestAppBuilder {
             None => create_database(&server_url).await,
         };
         let data_dir = tempfile::tempdir().expect("temp dir");
+        let nginx = super::services::PrivateNginx::start().await;
 
         let mut vars: HashMap<String, String> = HashMap::from([
             (
@@ -317,10 +320,10 @@ impl TestAppBuilder {
                     .to_string(),
             ),
             ("DATA_DIR".into(), data_dir.path().display().to_string()),
-            (
-                "NGINX_LISTEN_PORT".into(),
-                lookup("NGINX_LISTEN_PORT").unwrap_or_else(|| "8080".into()),
-            ),
+            ("NGINX_LISTEN_PORT".into(), nginx.port.to_string()),
+            ("NGINX_CONF".into(), nginx.conf.display().to_string()),
+            ("NGINX_LISTEN_ADDR".into(), "127.0.0.1".into()),
+            ("NGINX_SITES_DIR".into(), nginx.sites.display().to_string()),
             ("HEALTH_CHECK_TIMEOUT_MS".into(), "1000".into()),
             ("DATABASE_MAX_CONNECTIONS".into(), "4".into()),
             ("LOG_LEVEL".into(), "warn".into()),
@@ -355,6 +358,7 @@ impl TestAppBuilder {
 
         TestApp {
             database: database_name,
+            nginx,
             addr,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

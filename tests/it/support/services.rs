@@ -245,3 +245,81 @@ fn pg_bin_dir() -> PathBuf {
         .pop()
         .expect("an initdb under /usr/lib/postgresql/*/bin")
 }
+
+/// An nginx of a test's own: its own port, configuration and sites directory, with the same
+/// main configuration `scripts/services.sh` writes (the `$connection_upgrade` map, a default
+/// server answering 404, `include sites/*.conf`).
+pub struct PrivateNginx {
+    pub port: u16,
+    pub conf: PathBuf,
+    pub sites: PathBuf,
+    child: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateNginx {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        let sites = root.join("sites");
+        for sub in ["logs", "tmp", "sites"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        let port = free_port();
+        let conf = root.join("nginx.conf");
+        let r = root.display();
+        std::fs::write(
+            &conf,
+            format!(
+                "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/logs/error.log warn;\n\
+                 events {{ worker_connections 512; }}\n\
+                 http {{\n  access_log off;\n  client_body_temp_path {r}/tmp/body;\n  proxy_temp_path {r}/tmp/proxy;\n\
+                 fastcgi_temp_path {r}/tmp/fastcgi;\n  uwsgi_temp_path {r}/tmp/uwsgi;\n  scgi_temp_path {r}/tmp/scgi;\n\
+                 server_names_hash_bucket_size 128;\n\
+                 map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
+                 server {{ listen 127.0.0.1:{port} default_server; server_name _; return 404; }}\n\
+                 include {}/*.conf;\n}}\n",
+                sites.display()
+            ),
+        )
+        .unwrap();
+        let bin = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .unwrap_or("nginx");
+        let child = Command::new(bin)
+            .arg("-c")
+            .arg(&conf)
+            .arg("-p")
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx is installed (run `make setup`)");
+        wait::until(
+            "private nginx to accept connections",
+            Duration::from_secs(10),
+            || async move { port_accepts(port).await.then_some(()) },
+        )
+        .await;
+        Self {
+            port,
+            conf,
+            sites,
+            child: Some(child),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for PrivateNginx {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SIGTERM: the master stops its workers too (SIGKILL would orphan them).
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+}

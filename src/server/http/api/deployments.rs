@@ -12,8 +12,8 @@ use super::{ApiJson, Caller};
 use crate::{
     error::AppError,
     features::deployments::types::{
-        CreateDeploymentRequest, Deployment, PortAllocation, Release, SubdomainAvailability,
-        UpdateDeploymentRequest,
+        CreateDeploymentRequest, Deployment, PortAllocation, Release, RoutingInfo,
+        SubdomainAvailability, UpdateDeploymentRequest,
     },
     server::{
         auth::{admin::require_admin, service::Client},
@@ -119,6 +119,14 @@ pub async fn restart(
     Path(id): Path<String>,
 ) -> Result<Json<Deployment>, AppError> {
     power(state, user, id, Power::Restart).await
+}
+
+pub async fn routing(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<RoutingInfo>, AppError> {
+    service::routing(&state, &user, &id).await.map(Json)
 }
 
 pub async fn releases(

@@ -90,6 +90,7 @@ pub fn router() -> Router<AppState> {
         .route("/deployments/{id}/start", post(deployments::start))
         .route("/deployments/{id}/restart", post(deployments::restart))
         .route("/deployments/{id}/releases", get(deployments::releases))
+        .route("/deployments/{id}/routing", get(deployments::routing))
         .route("/releases/{id}/log", get(deployments::release_log))
         .route("/subdomains/{name}", get(deployments::subdomain))
         .route("/ports", get(deployments::ports))

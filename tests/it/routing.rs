@@ -1,0 +1,257 @@
+//! Routing through a real nginx (each test app has its own): virtual hosts rendered,
+//! checked with `nginx -t`, reloaded, and removed with the deployment.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::support::{
+    app::{Browser, TestApp},
+    fixtures::{base_image, files, web_app, GitServer},
+    wait,
+};
+
+const DEADLINE: Duration = Duration::from_secs(180);
+
+/// `GET http://<host>:<nginx port>/` with the name resolved to loopback, as
+/// `curl --resolve` does.
+async fn through_nginx(app: &TestApp, host: &str, path: &str) -> Option<(u16, String)> {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], app.nginx.port));
+    let client = reqwest::Client::builder()
+        .resolve(host, addr)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("http://{host}:{}{path}", app.nginx.port))
+        .send()
+        .await
+        .ok()?;
+    let status = response.status().as_u16();
+    Some((status, response.text().await.ok()?))
+}
+
+async fn settled(browser: &Browser, id: &str) -> Value {
+    wait::until("the deployment to leave the pipeline", DEADLINE, || async {
+        let (_, d) = browser.get_json(&format!("/api/v1/deployments/{id}")).await;
+        let busy = matches!(
+            d["latest_release"]["state"].as_str(),
+            Some("queued" | "cloning" | "building" | "starting" | "checking_health")
+        );
+        (!busy && matches!(d["state"].as_str(), Some("running" | "failed"))).then_some(d)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_deployment_is_served_through_nginx_at_its_host_name_until_deleted() {
+    let app = TestApp::new().await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let url = git.commit(
+        "routed",
+        &files(&web_app(base_image().await, "through nginx")),
+    );
+    let (status, created) = admin
+        .post_json(
+            "/api/v1/deployments",
+            json!({ "repo_url": url, "subdomain": "routed" }),
+        )
+        .await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let d = settled(&admin, &id).await;
+    assert_eq!(d["state"], "running", "{d}");
+    assert_eq!(
+        d["url"],
+        format!("http://routed.localhost:{}", app.nginx.port)
+    );
+
+    assert_eq!(
+        through_nginx(&app, "routed.localhost", "/").await,
+        Some((200, "through nginx\n".into()))
+    );
+    // Another name on the same nginx is not this app.
+    assert_eq!(
+        through_nginx(&app, "other.localhost", "/")
+            .await
+            .map(|(s, _)| s),
+        Some(404)
+    );
+    let (status, routing) = admin
+        .get_json(&format!("/api/v1/deployments/{id}/routing"))
+        .await;
+    assert_eq!(status, 200, "{routing}");
+    assert_eq!(routing["vhost_present"], true);
+    assert_eq!(routing["upstream_port"], d["port"]);
+    assert_eq!(routing["host"], "routed.localhost");
+    let vhost = std::fs::read_to_string(routing["vhost_path"].as_str().unwrap()).unwrap();
+    assert_eq!(vhost.matches("server_name").count(), 1, "{vhost}");
+    for header in [
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "X-Real-IP",
+        "Upgrade",
+    ] {
+        assert!(vhost.contains(header), "{header} is forwarded: {vhost}");
+    }
+
+    let (status, _) = admin
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/deployments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    wait::until(
+        "the deployment to be gone",
+        Duration::from_secs(60),
+        || async {
+            let (status, _) = admin.get_json(&format!("/api/v1/deployments/{id}")).await;
+            (status == 404).then_some(())
+        },
+    )
+    .await;
+    assert!(!std::path::Path::new(routing["vhost_path"].as_str().unwrap()).exists());
+    assert_eq!(
+        through_nginx(&app, "routed.localhost", "/")
+            .await
+            .map(|(s, _)| s),
+        Some(404),
+        "nginx was reloaded: the name no longer routes"
+    );
+}
+
+#[tokio::test]
+async fn a_config_nginx_refuses_is_rolled_back_and_shown_on_the_deployment() {
+    let app = TestApp::new().await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    // Something else broke nginx's configuration: no new virtual host may be loaded.
+    std::fs::write(app.nginx.sites.join("broken.conf"), "this is not nginx;\n").unwrap();
+    let url = git.commit("refused", &files(&web_app(base_image().await, "v1")));
+    let (_, created) = admin
+        .post_json(
+            "/api/v1/deployments",
+            json!({ "repo_url": url, "subdomain": "refused" }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let d = settled(&admin, &id).await;
+    assert_eq!(d["state"], "failed", "{d}");
+    let error = d["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("Routing failed: nginx -t failed"),
+        "{error}"
+    );
+    let (_, routing) = admin
+        .get_json(&format!("/api/v1/deployments/{id}/routing"))
+        .await;
+    assert_eq!(
+        routing["vhost_present"], false,
+        "the file was taken back: {routing}"
+    );
+}
+
+#[tokio::test]
+async fn the_reconciler_restores_a_missing_vhost_and_removes_a_stray_one() {
+    let app = TestApp::new().await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let url = git.commit("healed", &files(&web_app(base_image().await, "healed")));
+    let (_, created) = admin
+        .post_json(
+            "/api/v1/deployments",
+            json!({ "repo_url": url, "subdomain": "healed" }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(settled(&admin, &id).await["state"], "running");
+    let (_, routing) = admin
+        .get_json(&format!("/api/v1/deployments/{id}/routing"))
+        .await;
+    let vhost = std::path::PathBuf::from(routing["vhost_path"].as_str().unwrap());
+    std::fs::remove_file(&vhost).unwrap();
+    let stray = app
+        .nginx
+        .sites
+        .join(format!("slipway-{}.conf", uuid::Uuid::new_v4()));
+    std::fs::write(&stray, "# a deployment that no longer exists\n").unwrap();
+
+    slipway::server::deploy::reconcile::reconcile(&app.state)
+        .await
+        .unwrap();
+
+    assert!(vhost.exists(), "restored");
+    assert!(!stray.exists(), "removed");
+    assert_eq!(
+        through_nginx(&app, "healed.localhost", "/").await,
+        Some((200, "healed\n".into()))
+    );
+}
+
+/// A main configuration like `scripts/services.sh` writes, around a sites directory.
+fn nginx_check(sites: &std::path::Path) -> bool {
+    let root = sites.parent().unwrap();
+    let conf = root.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "pid {r}/nginx.pid;\nerror_log {r}/error.log;\nevents {{}}\nhttp {{\n\
+             map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
+             server_names_hash_bucket_size 128;\ninclude {s}/*.conf;\n}}\n",
+            r = root.display(),
+            s = sites.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("nginx")
+        .env("PATH", "/usr/sbin:/usr/local/sbin:/usr/bin:/bin")
+        .arg("-t")
+        .arg("-q")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(root)
+        .status()
+        .expect("nginx is installed")
+        .success()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever subdomain the API accepts renders to a file nginx accepts, with exactly one
+    /// `server_name`.
+    #[test]
+    fn every_accepted_subdomain_renders_a_config_nginx_accepts(
+        subdomain in "[a-z0-9][a-z0-9-]{0,61}[a-z0-9]|[a-z0-9]",
+        port in 1024u16..65535,
+    ) {
+        use slipway::server::{config::{Config, Settings}, deploy::validate, nginx::{Nginx, Site}};
+        let dir = tempfile::tempdir().unwrap();
+        let sites = dir.path().join("sites");
+        let sites_str = sites.display().to_string();
+        let config = Config::from_settings(&Settings::from_pairs([
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            ("SECRET_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+            ("NGINX_SITES_DIR", sites_str.as_str()),
+            ("BASE_DOMAIN", "apps.example.com"),
+            ("NGINX_LISTEN_ADDR", "127.0.0.1"),
+        ]))
+        .unwrap();
+        prop_assume!(validate::subdomain(&subdomain, &config.deploy).is_ok());
+        let nginx = Nginx::locate(&config).unwrap();
+        let host = format!("{subdomain}.apps.example.com");
+        let id = uuid::Uuid::new_v4();
+        let text = nginx.render(&Site { deployment: id, host: &host, upstream_port: port }).unwrap();
+        prop_assert_eq!(text.matches("server_name").count(), 1);
+        let server_name_line = format!("server_name {host};");
+        prop_assert!(text.contains(&server_name_line));
+        std::fs::write(nginx.site_path(id), &text).unwrap();
+        prop_assert!(nginx_check(&sites), "nginx -t refused:\n{}", text);
+    }
+}
