@@ -167,6 +167,9 @@ pub struct DeploySettings {
     pub keep_releases: u32,
     /// `https` when a proxy in front terminates TLS; shown in deployment URLs.
     pub public_scheme: String,
+    /// After traffic moves to a new release, how long the old one keeps running for requests
+    /// in flight (`REDEPLOY_DRAIN_SECS`).
+    pub drain: Duration,
 }
 
 /// Where settings are looked up: the process environment first, then `.env`.
@@ -509,6 +512,11 @@ fn deploy_settings(s: &Settings) -> Result<DeploySettings, ConfigError> {
             n => n,
         },
         public_scheme,
+        drain: Duration::from_secs(s.parsed(
+            "REDEPLOY_DRAIN_SECS",
+            10u64,
+            "a number of seconds",
+        )?),
     })
 }
 

@@ -99,6 +99,9 @@ fn written_revision(text: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Answers in a row that must show a configuration before it counts as served.
+const ROUTE_CONFIRMATIONS: u32 = 5;
+
 /// How long nginx may take to serve a configuration after a reload.
 pub const ROUTE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -256,11 +259,20 @@ impl Nginx {
     pub async fn wait_for_route(&self, host: &str, revision: Option<&str>) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + ROUTE_DEADLINE;
         let mut next_reload = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        // Old workers may still accept a connection or two after the first new one answers:
+        // several answers in a row must agree.
+        let mut agreeing = 0;
         loop {
             let seen = self.route_revision(host).await;
             if seen.as_deref() == revision {
-                return Ok(());
+                agreeing += 1;
+                if agreeing >= ROUTE_CONFIRMATIONS {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                continue;
             }
+            agreeing = 0;
             // A reload signal that arrives while nginx is still handling the previous one can
             // be folded into it (which may have read the files before this change): repeat it.
             if tokio::time::Instant::now() >= next_reload {

@@ -576,12 +576,22 @@ async fn redeploy_replaces_the_container_and_a_failed_redeploy_keeps_the_old_one
         .post_json(&format!("/api/v1/deployments/{id}/redeploy"), json!({}))
         .await;
     assert_eq!(status, 202);
-    wait::until("v2 to serve", DEPLOY_DEADLINE, || async {
+    let d = wait::until("v2 to serve", DEPLOY_DEADLINE, || async {
         let d = settled(&admin, id).await;
-        (d["current_release"]["number"] == 2).then_some(())
+        (d["current_release"]["number"] == 2).then_some(d)
     })
     .await;
+    // v2 started on a port of its own next to v1; v1's port is free again.
+    let old_port = port;
+    let port = d["port"].as_u64().unwrap();
+    assert_ne!(port, old_port);
     assert_eq!(fetch(port, "/").await, Some((200, "v2\n".into())));
+    // v1 is retired once the drain period is over.
+    wait::until("v1 to be retired", Duration::from_secs(30), || async {
+        let (_, ports) = admin.get_json("/api/v1/ports").await;
+        (ports.as_array().unwrap().len() == 1 && fetch(old_port, "/").await.is_none()).then_some(())
+    })
+    .await;
     assert_eq!(
         containers_of(id).await.len(),
         1,
@@ -630,11 +640,12 @@ async fn redeploy_replaces_the_container_and_a_failed_redeploy_keeps_the_old_one
         .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["env_keys"], json!(["GREETING"]));
-    wait::until("release 4 to serve", DEPLOY_DEADLINE, || async {
+    let d = wait::until("release 4 to serve", DEPLOY_DEADLINE, || async {
         let d = settled(&admin, id).await;
-        (d["current_release"]["number"] == 4).then_some(())
+        (d["current_release"]["number"] == 4).then_some(d)
     })
     .await;
+    let port = d["port"].as_u64().unwrap();
     assert_eq!(
         fetch(port, "/env.txt").await,
         Some((200, "bonjour\n".into()))

@@ -184,7 +184,9 @@ async fn the_reconciler_restores_a_missing_vhost_and_removes_a_stray_one() {
         .await
         .unwrap();
 
-    assert!(vhost.exists(), "restored");
+    let (_, after) = admin.get_json(&format!("/api/v1/deployments/{id}")).await;
+    assert!(vhost.exists(), "restored: {after}");
+    assert!(after.get("error").is_none(), "{after}");
     assert!(!stray.exists(), "removed");
     assert_eq!(
         through_nginx(&app, "healed.localhost", "/").await,
@@ -254,4 +256,128 @@ proptest! {
         std::fs::write(nginx.site_path(id), &text).unwrap();
         prop_assert!(nginx_check(&sites), "nginx -t refused:\n{}", text);
     }
+}
+
+/// Requests through nginx at about `rate` per second until `stop` turns true; every answer
+/// (or failure) is kept.
+fn steady_load(
+    host: &'static str,
+    nginx_port: u16,
+    rate: u32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<Result<(u16, String), String>>> {
+    tokio::spawn(async move {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], nginx_port));
+        // A connection per request: a request racing nginx's close of an idle keep-alive
+        // connection (which every old worker does at a reload) is the client's to retry, as
+        // browsers do for idempotent requests; what is measured here is routing itself.
+        let client = reqwest::Client::builder()
+            .resolve(host, addr)
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
+        let mut requests = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            tick.tick().await;
+            let client = client.clone();
+            let url = format!("http://{host}:{nginx_port}/");
+            requests.push(tokio::spawn(async move {
+                let response = client.get(url).send().await.map_err(|e| e.to_string())?;
+                let status = response.status().as_u16();
+                Ok((status, response.text().await.map_err(|e| e.to_string())?))
+            }));
+        }
+        let mut results = Vec::new();
+        for request in requests {
+            results.push(request.await.unwrap());
+        }
+        results
+    })
+}
+
+#[tokio::test]
+async fn a_redeploy_under_steady_load_drops_nothing_and_a_failing_one_leaves_the_old_serving() {
+    let app = TestApp::builder()
+        .setting("REDEPLOY_DRAIN_SECS", "2")
+        .setting("DEPLOY_HEALTH_TIMEOUT_SECS", "3")
+        .build()
+        .await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let base = base_image().await;
+    let url = git.commit("steady", &files(&web_app(base, "v1")));
+    let (_, created) = admin
+        .post_json(
+            "/api/v1/deployments",
+            json!({ "repo_url": url, "subdomain": "steady" }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(settled(&admin, &id).await["state"], "running");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = steady_load("steady.localhost", app.nginx.port, 200, stop.clone());
+
+    // v2 replaces v1 while requests keep coming.
+    git.commit("steady", &files(&web_app(base, "v2")));
+    admin
+        .post_json(&format!("/api/v1/deployments/{id}/redeploy"), json!({}))
+        .await;
+    wait::until("v2 to be live", DEADLINE, || async {
+        let d = settled(&admin, &id).await;
+        (d["current_release"]["number"] == 2).then_some(())
+    })
+    .await;
+    // v3 never becomes healthy: v2 keeps answering throughout.
+    let silent = format!("FROM {base}\nCMD [\"/bin/sh\", \"-c\", \"exec sleep 1000\"]\n");
+    git.commit("steady", &[("Dockerfile", silent.as_str())]);
+    admin
+        .post_json(&format!("/api/v1/deployments/{id}/redeploy"), json!({}))
+        .await;
+    let d = wait::until("v3 to fail", DEADLINE, || async {
+        let d = settled(&admin, &id).await;
+        (d["latest_release"]["number"] == 3).then_some(d)
+    })
+    .await;
+    assert_eq!(d["state"], "running", "{d}");
+    assert_eq!(d["current_release"]["number"], 2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let results = load.await.unwrap();
+
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| !matches!(r, Ok((200, _))))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed, e.g. {:?}",
+        failed.len(),
+        results.len(),
+        failed.first()
+    );
+    let bodies: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|(_, b)| b.as_str()))
+        .collect();
+    // Around the switch, nginx's old workers finish what they accepted, so v1 and v2
+    // answers interleave for a moment; v3 never answers, and once switched it stays v2.
+    assert!(
+        bodies.iter().all(|b| *b == "v1\n" || *b == "v2\n"),
+        "only v1 and v2 answer"
+    );
+    assert_eq!(bodies.first(), Some(&"v1\n"));
+    let last_v1 = bodies.iter().rposition(|b| *b == "v1\n").unwrap();
+    assert!(
+        bodies.len() - last_v1 > 200,
+        "v2 answered only the last {} requests",
+        bodies.len() - last_v1 - 1
+    );
+    assert!(
+        results.len() > 400,
+        "the load ran: {} requests",
+        results.len()
+    );
 }

@@ -40,6 +40,8 @@ pub struct ReleaseRow {
     pub image: Option<String>,
     pub container_id: Option<String>,
     pub container_port: Option<i32>,
+    /// Where the release's container is published on 127.0.0.1.
+    pub host_port: Option<i32>,
     pub error: Option<String>,
     pub worker_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -110,7 +112,10 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Deployment
                   d.current_release_id, p.port AS "port?", d.created_at, d.updated_at
            FROM deployments d
            JOIN users u ON u.id = d.owner_id
-           LEFT JOIN ports p ON p.deployment_id = d.id
+           LEFT JOIN LATERAL (
+               SELECT port FROM ports WHERE deployment_id = d.id
+               ORDER BY release_id IS NOT DISTINCT FROM d.current_release_id DESC, allocated_at
+               LIMIT 1) p ON true
            WHERE d.id = $1"#,
         id
     )
@@ -132,7 +137,10 @@ pub async fn list(
                   d.current_release_id, p.port AS "port?", d.created_at, d.updated_at
            FROM deployments d
            JOIN users u ON u.id = d.owner_id
-           LEFT JOIN ports p ON p.deployment_id = d.id
+           LEFT JOIN LATERAL (
+               SELECT port FROM ports WHERE deployment_id = d.id
+               ORDER BY release_id IS NOT DISTINCT FROM d.current_release_id DESC, allocated_at
+               LIMIT 1) p ON true
            WHERE $1::uuid IS NULL OR d.owner_id = $1
            ORDER BY d.created_at DESC, d.id"#,
         owner
@@ -364,7 +372,7 @@ pub async fn insert_release(
         "INSERT INTO releases (deployment_id, number, trigger)
          VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM releases WHERE deployment_id = $1), $2)
          RETURNING id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                   container_id, container_port, error, worker_id, created_at, started_at,
+                   container_id, container_port, host_port, error, worker_id, created_at, started_at,
                    finished_at",
         deployment,
         trigger
@@ -393,7 +401,7 @@ pub async fn releases(
     sqlx::query_as!(
         ReleaseRow,
         "SELECT id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                container_id, container_port, error, worker_id, created_at, started_at,
+                container_id, container_port, host_port, error, worker_id, created_at, started_at,
                 finished_at
          FROM releases WHERE deployment_id = $1 ORDER BY number DESC",
         deployment
@@ -410,7 +418,7 @@ pub async fn current_and_latest(
     sqlx::query_as!(
         ReleaseRow,
         "SELECT r.id, r.deployment_id, r.number, r.trigger, r.state, r.commit_sha,
-                r.commit_message, r.image, r.container_id, r.container_port, r.error,
+                r.commit_message, r.image, r.container_id, r.container_port, r.host_port, r.error,
                 r.worker_id, r.created_at, r.started_at, r.finished_at
          FROM releases r JOIN deployments d ON d.id = r.deployment_id
          WHERE r.deployment_id = ANY($1)
@@ -429,7 +437,7 @@ pub async fn find_release(
     sqlx::query_as!(
         ReleaseRow,
         "SELECT id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                container_id, container_port, error, worker_id, created_at, started_at,
+                container_id, container_port, host_port, error, worker_id, created_at, started_at,
                 finished_at
          FROM releases WHERE id = $1",
         id
@@ -458,7 +466,7 @@ pub async fn claim_next(
              LIMIT 1
              FOR UPDATE OF r, d SKIP LOCKED)
          RETURNING id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                   container_id, container_port, error, worker_id, created_at, started_at,
+                   container_id, container_port, host_port, error, worker_id, created_at, started_at,
                    finished_at",
         worker
     )
@@ -580,7 +588,7 @@ pub async fn active_releases(db: impl PgExecutor<'_>) -> Result<Vec<ReleaseRow>,
     sqlx::query_as!(
         ReleaseRow,
         "SELECT id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                container_id, container_port, error, worker_id, created_at, started_at,
+                container_id, container_port, host_port, error, worker_id, created_at, started_at,
                 finished_at
          FROM releases WHERE state IN ('cloning', 'building', 'starting', 'checking_health')"
     )
@@ -598,7 +606,7 @@ pub async fn releases_to_prune(
     sqlx::query_as!(
         ReleaseRow,
         "SELECT r.id, r.deployment_id, r.number, r.trigger, r.state, r.commit_sha,
-                r.commit_message, r.image, r.container_id, r.container_port, r.error,
+                r.commit_message, r.image, r.container_id, r.container_port, r.host_port, r.error,
                 r.worker_id, r.created_at, r.started_at, r.finished_at
          FROM releases r JOIN deployments d ON d.id = r.deployment_id
          WHERE r.deployment_id = $1 AND r.image IS NOT NULL
@@ -723,16 +731,74 @@ pub async fn try_take_port(
     db: &mut PgConnection,
     port: i32,
     deployment: Uuid,
+    release: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
     let taken = sqlx::query_scalar!(
-        "INSERT INTO ports (port, deployment_id) VALUES ($1, $2)
+        "INSERT INTO ports (port, deployment_id, release_id) VALUES ($1, $2, $3)
          ON CONFLICT (port) DO NOTHING RETURNING port",
         port,
-        deployment
+        deployment,
+        release
     )
     .fetch_optional(db)
     .await?;
     Ok(taken.is_some())
+}
+
+/// Gives the deployment's first port to `release` (when no release is live, the new one
+/// takes the deployment's port over).
+pub async fn claim_home_port(
+    db: impl PgExecutor<'_>,
+    deployment: Uuid,
+    release: Uuid,
+) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "UPDATE ports SET release_id = $2
+         WHERE port = (SELECT port FROM ports WHERE deployment_id = $1
+                       ORDER BY allocated_at, port LIMIT 1)
+         RETURNING port",
+        deployment,
+        release
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Frees the ports of one release (its container is gone).
+pub async fn release_port_of(db: impl PgExecutor<'_>, release: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM ports WHERE release_id = $1", release)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Ports held by releases that failed, where the deployment keeps another port: what an
+/// interrupted redeploy left.
+pub async fn release_stray_ports(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM ports p USING releases r
+         WHERE p.release_id = r.id AND r.state = 'failed'
+           AND EXISTS (SELECT 1 FROM ports o WHERE o.deployment_id = p.deployment_id
+                         AND o.port <> p.port)"
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn set_release_host_port(
+    db: impl PgExecutor<'_>,
+    release: Uuid,
+    port: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE releases SET host_port = $2 WHERE id = $1",
+        release,
+        port
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn release_ports(db: impl PgExecutor<'_>, deployment: Uuid) -> Result<(), sqlx::Error> {

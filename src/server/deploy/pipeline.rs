@@ -120,8 +120,10 @@ struct Run<'a> {
     fenced: bool,
     image: Option<String>,
     container: Option<String>,
-    /// The live release whose container this run stopped to free the port.
-    stopped_previous: Option<ReleaseRow>,
+    /// This release took a port of its own (the live one kept the deployment's).
+    own_port: bool,
+    /// The release traffic moved away from, to retire once requests in flight are done.
+    replaced: Option<ReleaseRow>,
 }
 
 /// Runs a claimed release to its end. Never panics on a failure: every way out is recorded.
@@ -167,7 +169,8 @@ pub async fn run(state: &AppState, release: ReleaseRow) {
         fenced: false,
         image: None,
         container: None,
-        stopped_previous: None,
+        own_port: false,
+        replaced: None,
     };
     let outcome = match problem {
         Some(problem) => Err(Failure {
@@ -324,9 +327,36 @@ impl Run<'_> {
 
         // Starting.
         self.advance("starting").await?;
-        let Some(host_port) = self.d.port.and_then(|p| u16::try_from(p).ok()) else {
-            return Err(self.fail("the deployment holds no port"));
+        let live = self.live_release().await;
+        let host_port = match &live {
+            // A release is live: the new one starts next to it on a port of its own, and
+            // traffic moves only once it is healthy.
+            Some(_) => {
+                let mut tx =
+                    self.state.db.begin().await.map_err(|e| {
+                        self.fail(format!("the database could not be updated: {e}"))
+                    })?;
+                let port = super::ports::allocate(
+                    &mut tx,
+                    self.state.config.port_range.clone(),
+                    self.d.id,
+                    Some(self.r.id),
+                )
+                .await
+                .map_err(|e| self.fail(e.to_string()))?;
+                tx.commit()
+                    .await
+                    .map_err(|e| self.fail(format!("the database could not be updated: {e}")))?;
+                self.own_port = true;
+                port
+            }
+            None => db::claim_home_port(&self.state.db, self.d.id, self.r.id)
+                .await
+                .map_err(|e| self.fail(format!("the database could not be updated: {e}")))?
+                .and_then(|p| u16::try_from(p).ok())
+                .ok_or_else(|| self.fail("the deployment holds no port"))?,
         };
+        let _ = db::set_release_host_port(&self.state.db, self.r.id, i32::from(host_port)).await;
         let container_port = match self.d.container_port.and_then(|p| u16::try_from(p).ok()) {
             Some(port) => port,
             None => match engine::exposed_port(&docker, &tag).await {
@@ -347,30 +377,6 @@ impl Run<'_> {
                 Err(e) => return Err(self.fail(engine::message(&e))),
             },
         };
-        if let Some(previous) = self.live_release().await {
-            // Only a container that serves is stopped (and restarted should this release
-            // fail): one the user stopped stays stopped.
-            let serving = match previous.container_id.as_deref() {
-                Some(c) => engine::observe(&docker, c)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some_and(|o| o.running || o.restarting),
-                None => false,
-            };
-            if let (true, Some(container)) = (serving, previous.container_id.as_deref()) {
-                self.log
-                    .system(&format!(
-                        "Stopping release #{} to free port {host_port}",
-                        previous.number
-                    ))
-                    .await;
-                engine::stop(&docker, container)
-                    .await
-                    .map_err(|e| self.fail(engine::message(&e)))?;
-                self.stopped_previous = Some(previous);
-            }
-        }
         let name = engine::container_name(self.r.id);
         // A retried start may find its own earlier attempt.
         let _ = engine::remove_container(&docker, &name).await;
@@ -426,6 +432,7 @@ impl Run<'_> {
         self.log
             .system(&format!("nginx routes {host} to 127.0.0.1:{host_port}"))
             .await;
+        self.replaced = live;
         Ok(())
     }
 
@@ -579,7 +586,17 @@ impl Run<'_> {
                 tracing::error!(error = %e, deployment = %self.d.id, "recording a live release")
             }
         }
-        if let Some(previous) = self.stopped_previous.take() {
+        if let Some(previous) = self.replaced.take() {
+            // nginx's old workers finish the requests they hold; then the old release goes.
+            let drain = state.config.deploy.drain;
+            self.log
+                .system(&format!(
+                    "Retiring release #{} after {}s for requests in flight",
+                    previous.number,
+                    drain.as_secs()
+                ))
+                .await;
+            tokio::time::sleep(drain).await;
             let _ = db::finish_release(&state.db, previous.id, "superseded", None).await;
             if let (Ok(docker), Some(container)) = (
                 state.docker.client().await,
@@ -588,6 +605,9 @@ impl Run<'_> {
                 if let Err(e) = engine::remove_container(&docker, container).await {
                     tracing::warn!(error = %engine::message(&e), "removing a superseded container");
                 }
+            }
+            if let Err(e) = db::release_port_of(&state.db, previous.id).await {
+                tracing::warn!(error = %e, "freeing a superseded release's port");
             }
         }
         let url = super::service::public_url(&state.config, &self.d.subdomain);
@@ -617,31 +637,13 @@ impl Run<'_> {
                     tracing::warn!(error = %engine::message(&e), "removing a failed release's image");
                 }
             }
-            if let Some(previous) = self.stopped_previous.take() {
-                if let Some(container) = previous.container_id.as_deref() {
-                    match engine::start(&docker, container).await {
-                        Ok(()) => {
-                            self.log
-                                .system(&format!("Release #{} is serving again", previous.number))
-                                .await;
-                        }
-                        Err(e) => {
-                            self.log
-                                .line(
-                                    "stderr",
-                                    &format!(
-                                        "Release #{} could not be restarted: {}",
-                                        previous.number,
-                                        engine::message(&e)
-                                    ),
-                                )
-                                .await;
-                        }
-                    }
-                }
-            }
         }
         let _ = db::clear_release_image(&state.db, self.r.id).await;
+        if self.own_port {
+            if let Err(e) = db::release_port_of(&state.db, self.r.id).await {
+                tracing::warn!(error = %e, "freeing a failed release's port");
+            }
+        }
         if self.fenced {
             return;
         }

@@ -22,11 +22,13 @@ pub fn host_port_free(port: u16) -> bool {
         .all(|ip| TcpListener::bind((ip, port)).is_ok())
 }
 
-/// Takes a port for `deployment` inside the caller's transaction.
+/// Takes a port for `deployment` (and `release`, when it is a release's own) inside the
+/// caller's transaction.
 pub async fn allocate(
     tx: &mut PgConnection,
     range: RangeInclusive<u16>,
     deployment: Uuid,
+    release: Option<Uuid>,
 ) -> Result<u16, AppError> {
     let (low, high) = (*range.start(), *range.end());
     let held = db::ports_in_range(&mut *tx, i32::from(low), i32::from(high))
@@ -36,7 +38,7 @@ pub async fn allocate(
         if held.binary_search(&i32::from(port)).is_ok() || !host_port_free(port) {
             continue;
         }
-        if db::try_take_port(&mut *tx, i32::from(port), deployment)
+        if db::try_take_port(&mut *tx, i32::from(port), deployment, release)
             .await
             .map_err(|e| internal("take port", e))?
         {

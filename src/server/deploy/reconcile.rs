@@ -82,6 +82,9 @@ pub async fn reconcile(state: &AppState) -> Result<(), String> {
     for id in &dead {
         let _ = db::remove_worker(&state.db, *id).await;
     }
+    if let Err(e) = db::release_stray_ports(&state.db).await {
+        tracing::warn!(error = %e, "freeing ports of failed releases");
+    }
 
     for id in db::ids_in_state(&state.db, "deleting")
         .await
@@ -320,8 +323,9 @@ pub async fn recreate(
     if docker.inspect_image(image).await.is_err() {
         return Err("the release's image is gone; redeploy".into());
     }
-    let host_port = d
-        .port
+    let host_port = release
+        .host_port
+        .or(d.port)
         .and_then(|p| u16::try_from(p).ok())
         .ok_or("the deployment holds no port")?;
     let container_port = release

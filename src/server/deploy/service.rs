@@ -321,7 +321,7 @@ pub async fn create(
             .await
             .map_err(|e| internal("store env", e))?;
     }
-    ports::allocate(&mut tx, state.config.port_range.clone(), id).await?;
+    ports::allocate(&mut tx, state.config.port_range.clone(), id, None).await?;
     db::insert_release(&mut tx, id, "create")
         .await
         .map_err(|e| internal("queue release", e))?;

@@ -418,6 +418,7 @@ mod tests {
             reconcile_interval: Duration::from_secs(60),
             keep_releases: 3,
             public_scheme: "http".into(),
+            drain: Duration::from_secs(0),
         }
     }
 

@@ -335,6 +335,7 @@ impl TestAppBuilder {
             // Apps of parallel tests share the host: each gets ports of its own.
             ("PORT_RANGE".into(), port_range()),
             ("DEPLOY_HEALTH_TIMEOUT_SECS".into(), "30".into()),
+            ("REDEPLOY_DRAIN_SECS".into(), "1".into()),
             ("BUILD_MEMORY_MB".into(), "256".into()),
             ("DEFAULT_MEMORY_MB".into(), "64".into()),
         ]);
