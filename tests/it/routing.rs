@@ -381,3 +381,101 @@ async fn a_redeploy_under_steady_load_drops_nothing_and_a_failing_one_leaves_the
         results.len()
     );
 }
+
+#[tokio::test]
+async fn a_rollback_under_load_brings_back_the_old_image_and_its_environment() {
+    let app = TestApp::new().await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let base = base_image().await;
+    let url = git.commit("back", &files(&web_app(base, "v1")));
+    let (_, created) = admin
+        .post_json(
+            "/api/v1/deployments",
+            json!({ "repo_url": url, "subdomain": "back", "env": { "GREETING": "one" } }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let first = settled(&admin, &id).await;
+    assert_eq!(first["state"], "running", "{first}");
+    let first_release = first["current_release"]["id"].as_str().unwrap().to_owned();
+
+    git.commit("back", &files(&web_app(base, "v2")));
+    admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/deployments/{id}"),
+            Some(json!({ "env": { "GREETING": "two", "EXTRA": "x" } })),
+        )
+        .await;
+    wait::until("v2 to be live", DEADLINE, || async {
+        let d = settled(&admin, &id).await;
+        (d["current_release"]["number"] == 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        through_nginx(&app, "back.localhost", "/env.txt").await,
+        Some((200, "two\n".into()))
+    );
+
+    // Refused: the live release, a release of nothing here.
+    let (_, live) = admin.get_json(&format!("/api/v1/deployments/{id}")).await;
+    for bad in [
+        live["current_release"]["id"].clone(),
+        json!(uuid::Uuid::new_v4().to_string()),
+    ] {
+        let (status, error) = admin
+            .post_json(
+                &format!("/api/v1/deployments/{id}/rollback"),
+                json!({ "release_id": bad }),
+            )
+            .await;
+        assert_eq!(status, 422, "{error}");
+        assert!(
+            error["error"]["fields"]["release_id"].is_string(),
+            "{error}"
+        );
+    }
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = steady_load("back.localhost", app.nginx.port, 200, stop.clone());
+    let (status, body) = admin
+        .post_json(
+            &format!("/api/v1/deployments/{id}/rollback"),
+            json!({ "release_id": first_release }),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let d = wait::until("the rollback to be live", DEADLINE, || async {
+        let d = settled(&admin, &id).await;
+        (d["current_release"]["number"] == 3).then_some(d)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let results = load.await.unwrap();
+    let failed = results
+        .iter()
+        .filter(|r| !matches!(r, Ok((200, _))))
+        .count();
+    assert_eq!(failed, 0, "of {} requests", results.len());
+    assert_eq!(d["current_release"]["trigger"], "rollback");
+    assert_eq!(
+        d["current_release"]["commit_sha"],
+        first["current_release"]["commit_sha"]
+    );
+    assert_eq!(
+        through_nginx(&app, "back.localhost", "/").await,
+        Some((200, "v1\n".into()))
+    );
+    assert_eq!(
+        through_nginx(&app, "back.localhost", "/env.txt").await,
+        Some((200, "one\n".into())),
+        "release 1's environment is back"
+    );
+    assert_eq!(
+        d["env_keys"],
+        json!(["GREETING"]),
+        "and is the deployment's again"
+    );
+}

@@ -44,6 +44,8 @@ pub struct ReleaseRow {
     pub host_port: Option<i32>,
     pub error: Option<String>,
     pub worker_id: Option<Uuid>,
+    /// For a rollback: the release whose image and environment it runs again.
+    pub source_release_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -372,13 +374,66 @@ pub async fn insert_release(
         "INSERT INTO releases (deployment_id, number, trigger)
          VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM releases WHERE deployment_id = $1), $2)
          RETURNING id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                   container_id, container_port, host_port, error, worker_id, created_at, started_at,
+                   container_id, container_port, host_port, error, worker_id, source_release_id, created_at, started_at,
                    finished_at",
         deployment,
         trigger
     )
     .fetch_one(db)
     .await
+}
+
+/// Queues a rollback to `source`.
+pub async fn insert_rollback(
+    db: &mut PgConnection,
+    deployment: Uuid,
+    source: Uuid,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        "INSERT INTO releases (deployment_id, number, trigger, source_release_id)
+         VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM releases WHERE deployment_id = $1),
+                 'rollback', $2)
+         RETURNING id",
+        deployment,
+        source
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_env_snapshot(
+    db: impl PgExecutor<'_>,
+    release: Uuid,
+    snapshot: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE releases SET env_snapshot = $2 WHERE id = $1",
+        release,
+        snapshot
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn env_snapshot(
+    db: impl PgExecutor<'_>,
+    release: Uuid,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar!("SELECT env_snapshot FROM releases WHERE id = $1", release)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Replaces every variable of the deployment (a rollback restores a snapshot).
+pub async fn clear_env(db: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM deployment_env WHERE deployment_id = $1", id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// A release still waiting in the queue, which a new request can simply join.
@@ -401,7 +456,7 @@ pub async fn releases(
     sqlx::query_as!(
         ReleaseRow,
         "SELECT id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                container_id, container_port, host_port, error, worker_id, created_at, started_at,
+                container_id, container_port, host_port, error, worker_id, source_release_id, created_at, started_at,
                 finished_at
          FROM releases WHERE deployment_id = $1 ORDER BY number DESC",
         deployment
@@ -419,7 +474,7 @@ pub async fn current_and_latest(
         ReleaseRow,
         "SELECT r.id, r.deployment_id, r.number, r.trigger, r.state, r.commit_sha,
                 r.commit_message, r.image, r.container_id, r.container_port, r.host_port, r.error,
-                r.worker_id, r.created_at, r.started_at, r.finished_at
+                r.worker_id, r.source_release_id, r.created_at, r.started_at, r.finished_at
          FROM releases r JOIN deployments d ON d.id = r.deployment_id
          WHERE r.deployment_id = ANY($1)
            AND (r.id = d.current_release_id
@@ -437,7 +492,7 @@ pub async fn find_release(
     sqlx::query_as!(
         ReleaseRow,
         "SELECT id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                container_id, container_port, host_port, error, worker_id, created_at, started_at,
+                container_id, container_port, host_port, error, worker_id, source_release_id, created_at, started_at,
                 finished_at
          FROM releases WHERE id = $1",
         id
@@ -466,7 +521,7 @@ pub async fn claim_next(
              LIMIT 1
              FOR UPDATE OF r, d SKIP LOCKED)
          RETURNING id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                   container_id, container_port, host_port, error, worker_id, created_at, started_at,
+                   container_id, container_port, host_port, error, worker_id, source_release_id, created_at, started_at,
                    finished_at",
         worker
     )
@@ -588,7 +643,7 @@ pub async fn active_releases(db: impl PgExecutor<'_>) -> Result<Vec<ReleaseRow>,
     sqlx::query_as!(
         ReleaseRow,
         "SELECT id, deployment_id, number, trigger, state, commit_sha, commit_message, image,
-                container_id, container_port, host_port, error, worker_id, created_at, started_at,
+                container_id, container_port, host_port, error, worker_id, source_release_id, created_at, started_at,
                 finished_at
          FROM releases WHERE state IN ('cloning', 'building', 'starting', 'checking_health')"
     )
@@ -607,7 +662,7 @@ pub async fn releases_to_prune(
         ReleaseRow,
         "SELECT r.id, r.deployment_id, r.number, r.trigger, r.state, r.commit_sha,
                 r.commit_message, r.image, r.container_id, r.container_port, r.host_port, r.error,
-                r.worker_id, r.created_at, r.started_at, r.finished_at
+                r.worker_id, r.source_release_id, r.created_at, r.started_at, r.finished_at
          FROM releases r JOIN deployments d ON d.id = r.deployment_id
          WHERE r.deployment_id = $1 AND r.image IS NOT NULL
            AND r.id IS DISTINCT FROM d.current_release_id

@@ -79,6 +79,56 @@ pub fn secrets(
     Ok((env, token))
 }
 
+fn snapshot_context(release: uuid::Uuid) -> String {
+    format!("env-snapshot:{release}")
+}
+
+/// Keeps, sealed, the variables a release runs with, for a later rollback to it.
+async fn save_snapshot(state: &AppState, release: uuid::Uuid, env: &Env) -> Result<(), String> {
+    let json = serde_json::to_vec(env).map_err(|e| e.to_string())?;
+    let sealed = state
+        .cipher
+        .seal(&snapshot_context(release), &json)
+        .map_err(|e| e.to_string())?;
+    db::set_env_snapshot(&state.db, release, &sealed)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The source release's variables, written back as the deployment's.
+async fn restore_snapshot(
+    state: &AppState,
+    d: &DeploymentRow,
+    source: uuid::Uuid,
+) -> Result<(Env, Option<String>), String> {
+    let sealed = db::env_snapshot(&state.db, source)
+        .await
+        .map_err(|e| format!("the environment could not be read: {e}"))?
+        .ok_or("the release to roll back to kept no environment")?;
+    let json = state
+        .cipher
+        .open(&snapshot_context(source), &sealed)
+        .map_err(|e| format!("the environment snapshot cannot be decrypted: {e}"))?;
+    let env: Env = serde_json::from_slice(&json)
+        .map_err(|_| "the environment snapshot is damaged".to_owned())?;
+    let mut tx = state.db.begin().await.map_err(|e| e.to_string())?;
+    db::clear_env(&mut tx, d.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    for (key, value) in &env {
+        let sealed = state
+            .cipher
+            .seal(&env_context(d.id, key), value.as_bytes())
+            .map_err(|e| e.to_string())?;
+        db::set_env(&mut tx, d.id, key, &sealed)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    let (_, token) = secrets(state, d, Vec::new())?;
+    Ok((env, token))
+}
+
 pub fn redactor(env: &[(String, String)], token: Option<&str>) -> Redactor {
     Redactor::new(env.iter().map(|(_, v)| v.as_str()).chain(token))
 }
@@ -143,11 +193,20 @@ pub async fn run(state: &AppState, release: ReleaseRow) {
             return;
         }
     };
-    // Never deploy without the app's variables: a read error fails the release.
-    let opened = db::env(&state.db, d.id)
-        .await
-        .map_err(|e| format!("the environment could not be read: {e}"))
-        .and_then(|stored| secrets(state, &d, stored));
+    // Never deploy without the app's variables: a read error fails the release. A rollback
+    // runs with its source's variables, which become the deployment's again.
+    let opened = match release.source_release_id {
+        Some(source) => restore_snapshot(state, &d, source).await,
+        None => db::env(&state.db, d.id)
+            .await
+            .map_err(|e| format!("the environment could not be read: {e}"))
+            .and_then(|stored| secrets(state, &d, stored)),
+    };
+    if let Ok((env, _)) = &opened {
+        if let Err(e) = save_snapshot(state, release.id, env).await {
+            tracing::warn!(error = %e, release = %release.id, "saving the environment snapshot");
+        }
+    }
     let (env, token, problem) = match opened {
         Ok((env, token)) => (env, token, None),
         Err(problem) => (Vec::new(), None, Some(problem)),
@@ -219,7 +278,6 @@ impl Run<'_> {
     }
 
     async fn execute(&mut self) -> Result<(), Failure> {
-        let settings = &self.state.config.deploy;
         // Cloning (the claim already moved the release here; the deployment follows).
         self.step = "cloning";
         if !db::set_state(&self.state.db, self.d.id, "cloning", None)
@@ -229,101 +287,10 @@ impl Run<'_> {
             self.fenced = true;
             return Err(self.fail("the release was cancelled"));
         }
-        self.log
-            .system(&format!(
-                "Release #{} ({}): cloning {} (branch {})",
-                self.r.number, self.r.trigger, self.d.repo_url, self.d.branch
-            ))
-            .await;
-        let dir = work_dir(self.state, self.r.id);
-        let _ = tokio::fs::remove_dir_all(&dir).await;
-        if let Some(parent) = dir.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| self.fail(format!("the work directory cannot be made: {e}")))?;
-        }
-        let started = Instant::now();
-        let (sha, subject) = Git::new(settings, self.token.as_deref())
-            .clone(&self.d.repo_url, &self.d.branch, &dir)
-            .await
-            .map_err(|e| self.fail(e.to_string()))?;
-        let _ = db::set_release_commit(&self.state.db, self.r.id, &sha, &subject).await;
-        self.log
-            .system(&format!(
-                "Checked out {} “{}” in {:.1}s",
-                &sha[..sha.len().min(12)],
-                subject,
-                started.elapsed().as_secs_f64()
-            ))
-            .await;
-
-        // Building.
-        self.advance("building").await?;
-        let docker = self.docker().await?;
-        let packed = {
-            let (dir, context, dockerfile) = (
-                dir.clone(),
-                self.d.build_context.clone(),
-                self.d.dockerfile.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                engine::context_archive(&dir, &context, &dockerfile)
-            })
-            .await
-            .map_err(|e| self.fail(format!("packing the build context panicked: {e}")))?
-            .map_err(|e| self.fail(e))?
+        let (docker, tag) = match self.r.source_release_id {
+            Some(source) => self.reuse_image(source).await?,
+            None => self.clone_and_build().await?,
         };
-        let tag = engine::image_tag(self.d.id, self.r.number);
-        self.log
-            .system(&format!(
-                "Building image {tag} from {} (context {}, {} KiB; limits {} MiB, {} CPUs)",
-                self.d.dockerfile,
-                self.d.build_context,
-                packed.archive.len() / 1024,
-                settings.build_memory_mb,
-                settings.build_cpus
-            ))
-            .await;
-        let spec = BuildSpec {
-            context: packed.archive,
-            dockerfile: &packed.dockerfile,
-            tag: &tag,
-            labels: engine::labels(self.state.instance_id, self.d.id, self.r.id),
-            build_args: self
-                .env
-                .iter()
-                .filter(|(k, _)| packed.declared_args.contains(k))
-                .cloned()
-                .collect(),
-            memory_mb: settings.build_memory_mb,
-            cpus: settings.build_cpus,
-        };
-        let started = Instant::now();
-        // The image may exist in part even when the build fails: always clean it up.
-        self.image = Some(tag.clone());
-        let built = tokio::time::timeout(
-            settings.build_timeout,
-            engine::build(&docker, spec, &mut self.log),
-        )
-        .await;
-        match built {
-            Err(_) => {
-                return Err(self.fail(format!(
-                    "the build took longer than {} seconds (BUILD_TIMEOUT_SECS)",
-                    settings.build_timeout.as_secs()
-                )))
-            }
-            Ok(Err(message)) => return Err(self.fail(message)),
-            Ok(Ok(())) => {}
-        }
-        let _ = db::set_release_image(&self.state.db, self.r.id, &tag).await;
-        self.log
-            .system(&format!(
-                "Built {tag} in {:.1}s",
-                started.elapsed().as_secs_f64()
-            ))
-            .await;
-        let _ = tokio::fs::remove_dir_all(&dir).await;
 
         // Starting.
         self.advance("starting").await?;
@@ -434,6 +401,143 @@ impl Run<'_> {
             .await;
         self.replaced = live;
         Ok(())
+    }
+
+    /// Clones the branch and builds its image: the `cloning` and `building` steps.
+    async fn clone_and_build(&mut self) -> Result<(Docker, String), Failure> {
+        let settings = &self.state.config.deploy;
+        self.log
+            .system(&format!(
+                "Release #{} ({}): cloning {} (branch {})",
+                self.r.number, self.r.trigger, self.d.repo_url, self.d.branch
+            ))
+            .await;
+        let dir = work_dir(self.state, self.r.id);
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        if let Some(parent) = dir.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| self.fail(format!("the work directory cannot be made: {e}")))?;
+        }
+        let started = Instant::now();
+        let (sha, subject) = Git::new(settings, self.token.as_deref())
+            .clone(&self.d.repo_url, &self.d.branch, &dir)
+            .await
+            .map_err(|e| self.fail(e.to_string()))?;
+        let _ = db::set_release_commit(&self.state.db, self.r.id, &sha, &subject).await;
+        self.log
+            .system(&format!(
+                "Checked out {} “{}” in {:.1}s",
+                &sha[..sha.len().min(12)],
+                subject,
+                started.elapsed().as_secs_f64()
+            ))
+            .await;
+
+        // Building.
+        self.advance("building").await?;
+        let docker = self.docker().await?;
+        let packed = {
+            let (dir, context, dockerfile) = (
+                dir.clone(),
+                self.d.build_context.clone(),
+                self.d.dockerfile.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                engine::context_archive(&dir, &context, &dockerfile)
+            })
+            .await
+            .map_err(|e| self.fail(format!("packing the build context panicked: {e}")))?
+            .map_err(|e| self.fail(e))?
+        };
+        let tag = engine::image_tag(self.d.id, self.r.number);
+        self.log
+            .system(&format!(
+                "Building image {tag} from {} (context {}, {} KiB; limits {} MiB, {} CPUs)",
+                self.d.dockerfile,
+                self.d.build_context,
+                packed.archive.len() / 1024,
+                settings.build_memory_mb,
+                settings.build_cpus
+            ))
+            .await;
+        let spec = BuildSpec {
+            context: packed.archive,
+            dockerfile: &packed.dockerfile,
+            tag: &tag,
+            labels: engine::labels(self.state.instance_id, self.d.id, self.r.id),
+            build_args: self
+                .env
+                .iter()
+                .filter(|(k, _)| packed.declared_args.contains(k))
+                .cloned()
+                .collect(),
+            memory_mb: settings.build_memory_mb,
+            cpus: settings.build_cpus,
+        };
+        let started = Instant::now();
+        // The image may exist in part even when the build fails: always clean it up.
+        self.image = Some(tag.clone());
+        let built = tokio::time::timeout(
+            settings.build_timeout,
+            engine::build(&docker, spec, &mut self.log),
+        )
+        .await;
+        match built {
+            Err(_) => {
+                return Err(self.fail(format!(
+                    "the build took longer than {} seconds (BUILD_TIMEOUT_SECS)",
+                    settings.build_timeout.as_secs()
+                )))
+            }
+            Ok(Err(message)) => return Err(self.fail(message)),
+            Ok(Ok(())) => {}
+        }
+        let _ = db::set_release_image(&self.state.db, self.r.id, &tag).await;
+        self.log
+            .system(&format!(
+                "Built {tag} in {:.1}s",
+                started.elapsed().as_secs_f64()
+            ))
+            .await;
+        let _ = tokio::fs::remove_dir_all(&dir).await;
+        Ok((docker, tag))
+    }
+
+    /// A rollback: the source release's image, still on this host, without a build.
+    async fn reuse_image(&mut self, source: uuid::Uuid) -> Result<(Docker, String), Failure> {
+        let docker = self.docker().await?;
+        let source = db::find_release(&self.state.db, source)
+            .await
+            .map_err(|e| self.fail(format!("the database could not be read: {e}")))?
+            .ok_or_else(|| self.fail("the release to roll back to is gone"))?;
+        let Some(tag) = source.image.clone() else {
+            return Err(self.fail(format!(
+                "the image of release #{} was pruned (KEEP_RELEASES); redeploy instead",
+                source.number
+            )));
+        };
+        if docker.inspect_image(&tag).await.is_err() {
+            return Err(self.fail(format!(
+                "the image of release #{} is no longer on this host; redeploy instead",
+                source.number
+            )));
+        }
+        let _ = db::set_release_commit(
+            &self.state.db,
+            self.r.id,
+            source.commit_sha.as_deref().unwrap_or_default(),
+            source.commit_message.as_deref().unwrap_or_default(),
+        )
+        .await;
+        let _ = db::set_release_image(&self.state.db, self.r.id, &tag).await;
+        self.log
+            .system(&format!(
+                "Release #{}: rolling back to release #{} ({tag}) with its environment",
+                self.r.number, source.number
+            ))
+            .await;
+        Ok((docker, tag))
     }
 
     async fn live_release(&self) -> Option<ReleaseRow> {

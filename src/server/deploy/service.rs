@@ -736,6 +736,67 @@ pub async fn redeploy(state: &AppState, user: &UserRow, id: &str) -> Result<Depl
     view(state, row.id).await
 }
 
+/// `POST .../rollback {release_id}`: runs an earlier release's image again, with the
+/// environment it had, through the same zero-downtime switch as a redeploy.
+pub async fn rollback(
+    state: &AppState,
+    user: &UserRow,
+    client: &Client,
+    id: &str,
+    release_id: &str,
+) -> Result<Deployment, AppError> {
+    let row = load_for(state, user, id).await?;
+    refuse_while_deleting(&row)?;
+    let source = Uuid::parse_str(release_id)
+        .ok()
+        .ok_or_else(|| AppError::field("release_id", "is not a release id"))?;
+    let release = db::find_release(&state.db, source)
+        .await
+        .map_err(|e| internal("load release", e))?
+        .filter(|r| r.deployment_id == row.id)
+        .ok_or_else(|| AppError::field("release_id", "is not a release of this deployment"))?;
+    if row.current_release_id == Some(release.id) {
+        return Err(AppError::field("release_id", "is the live release already"));
+    }
+    if release.image.is_none() || release.state == "failed" {
+        return Err(AppError::field(
+            "release_id",
+            format!(
+                "release #{} has no image to go back to (failed or pruned; KEEP_RELEASES keeps {})",
+                release.number, state.config.deploy.keep_releases
+            ),
+        ));
+    }
+    let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
+    match db::lock(&mut tx, row.id)
+        .await
+        .map_err(|e| internal("lock deployment", e))?
+    {
+        None => return Err(AppError::NotFound),
+        Some(s) if s == "deleting" => {
+            return Err(AppError::Conflict {
+                message: "This deployment is being deleted.".into(),
+            })
+        }
+        Some(_) => {}
+    }
+    db::insert_rollback(&mut tx, row.id, release.id)
+        .await
+        .map_err(|e| internal("queue rollback", e))?;
+    tx.commit().await.map_err(|e| internal("commit", e))?;
+    auth::audit(
+        state,
+        Some(user.id),
+        "deployment.rolled_back",
+        Some(&row.subdomain),
+        client,
+        json!({ "deployment": row.id, "to_release": release.number }),
+    )
+    .await?;
+    state.deployer.wake();
+    view(state, row.id).await
+}
+
 #[derive(Clone, Copy)]
 pub enum Power {
     Stop,
@@ -968,19 +1029,29 @@ pub async fn prune_images(state: &AppState, deployment: Uuid) {
     let Ok(old) = db::releases_to_prune(&state.db, deployment, keep).await else {
         return;
     };
+    let Ok(all) = db::releases(&state.db, deployment).await else {
+        return;
+    };
     let Ok(docker) = state.docker.client().await else {
         return;
     };
-    for release in old {
-        if let Some(image) = release.image.as_deref() {
-            match engine::remove_image(&docker, image).await {
-                Ok(()) => {
-                    let _ = db::clear_release_image(&state.db, release.id).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %engine::message(&e), image, "pruning an old image")
-                }
+    let pruned: std::collections::HashSet<Uuid> = old.iter().map(|r| r.id).collect();
+    // A rollback runs its source's image: an image goes only when no kept release uses it.
+    let in_use: std::collections::HashSet<&str> = all
+        .iter()
+        .filter(|r| !pruned.contains(&r.id))
+        .filter_map(|r| r.image.as_deref())
+        .collect();
+    for release in &old {
+        let Some(image) = release.image.as_deref() else {
+            continue;
+        };
+        if !in_use.contains(image) {
+            if let Err(e) = engine::remove_image(&docker, image).await {
+                tracing::warn!(error = %engine::message(&e), image, "pruning an old image");
+                continue;
             }
         }
+        let _ = db::clear_release_image(&state.db, release.id).await;
     }
 }

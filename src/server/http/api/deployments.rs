@@ -121,6 +121,23 @@ pub async fn restart(
     power(state, user, id, Power::Restart).await
 }
 
+#[derive(Deserialize)]
+pub struct RollbackRequest {
+    release_id: String,
+}
+
+/// `POST /api/v1/deployments/{id}/rollback {release_id}` → 202.
+pub async fn rollback(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    client: Client,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<RollbackRequest>,
+) -> Result<(StatusCode, Json<Deployment>), AppError> {
+    let deployment = service::rollback(&state, &user, &client, &id, &request.release_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(deployment)))
+}
+
 pub async fn routing(
     State(state): State<AppState>,
     Caller(user): Caller,

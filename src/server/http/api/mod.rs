@@ -91,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .route("/deployments/{id}/restart", post(deployments::restart))
         .route("/deployments/{id}/releases", get(deployments::releases))
         .route("/deployments/{id}/routing", get(deployments::routing))
+        .route("/deployments/{id}/rollback", post(deployments::rollback))
         .route("/releases/{id}/log", get(deployments::release_log))
         .route("/subdomains/{name}", get(deployments::subdomain))
         .route("/ports", get(deployments::ports))
