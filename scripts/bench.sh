@@ -5,6 +5,7 @@
 #   - GET /health: requests per second and p99 latency, 50 concurrent clients (wrk)
 #   - accounts: a signed-in request, logins, /health under login load
 #   - deployments: POST → running next to the same steps by hand, and memory during a build
+#   - routing: failed requests through nginx during redeploys under load, switch time, reloads
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . ./.env; set +a
@@ -173,6 +174,48 @@ Overhead ratio: ${overhead}; RSS while deploying: peak $(( peak_rss / 1024 )) Mi
 OUT
 deploy_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${slipway_median} ms | ${manual_median} ms | ${overhead} | $(( peak_rss / 1024 )) MiB (before: $(( deploy_base_rss / 1024 )) MiB) | ${runs} |"
 
+# --- Routing: redeploys through nginx under load ---------------------------------------------
+metric() { curl -fsS "http://$addr/metrics" | awk -v name="$1" '$1 ~ "^"name"({|$)" {sum += $2} END {print sum + 0}'; }
+json_number() { grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
+new_commit "routing v1"
+body=$(printf '{"repo_url":"http://127.0.0.1:%s/app.git","subdomain":"benchroute"}' "$git_port")
+id=$(curl -fsS -H "Cookie: $cookie" -H 'content-type: application/json' -d "$body" \
+  "http://$addr/api/v1/deployments" | grep -o '^{"id":"[^"]*"' | cut -d'"' -f4)
+live_number() {
+  curl -fsS -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" | json_number number
+}
+until [ "$(live_number)" = 1 ] && curl -fsS -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" | grep -q '"state":"running"'; do sleep 0.2; done
+route_host=benchroute.${BASE_DOMAIN:-localhost}
+reloads_before=$(metric nginx_reloads_total)
+routing_cells=()
+expected=1
+for mode in keep-alive close; do
+  new_commit "routing $mode"
+  headers=(-H "Host: $route_host")
+  [ "$mode" = close ] && headers+=(-H "Connection: close")
+  wrk -t2 -c16 -d"${BENCH_REDEPLOY_SECONDS:-25}s" "${headers[@]}" "http://127.0.0.1:${NGINX_LISTEN_PORT:-80}/" \
+    > "$data_dir/wrk-$mode.txt" &
+  wrk_pid=$!
+  sleep 3
+  curl -fsS -X POST -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id/redeploy" >/dev/null
+  expected=$((expected + 1))
+  until [ "$(live_number)" = "$expected" ]; do sleep 0.2; done
+  wait $wrk_pid
+  out=$(cat "$data_dir/wrk-$mode.txt")
+  total=$(awk '/requests in/ {print $1}' <<<"$out")
+  rate=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
+  socket=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out"); socket=${socket:-0}
+  echo "Redeploy under load ($mode): $total requests at $rate req/s, $non2xx non-2xx, $socket socket errors"
+  routing_cells+=("$total / $rate / $((non2xx + socket))")
+done
+reloads=$(awk -v a="$(metric nginx_reloads_total)" -v b="$reloads_before" 'BEGIN { printf "%.1f", (a - b) / 2 }')
+switch_ms=$(awk -v s="$(metric route_switch_seconds_sum)" -v c="$(metric route_switch_seconds_count)" 'BEGIN { if (c > 0) printf "%.0f", 1000 * s / c; else print "?" }')
+echo "Healthy → traffic switched: ${switch_ms} ms on average; nginx reloads per redeploy: ${reloads}"
+curl -fsS -X DELETE -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" >/dev/null
+until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id")" = 404 ]; do sleep 0.1; done
+routing_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${routing_cells[0]} | ${routing_cells[1]} | ${switch_ms} ms | ${reloads} |"
+
 doc=docs/BENCHMARKS.md
 # Each marker sits above its table; new rows go under the header, newest first.
 append_row() {
@@ -186,4 +229,5 @@ append_row() {
 append_row '<!-- bench:foundation -->' "$row"
 append_row '<!-- bench:accounts -->' "$accounts_row"
 append_row '<!-- bench:deployments -->' "$deploy_row"
+append_row '<!-- bench:routing -->' "$routing_row"
 echo "Appended to $doc"

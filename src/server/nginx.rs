@@ -204,8 +204,11 @@ impl Nginx {
             .map_err(|e| format!("{problem}; and restoring {} failed: {e}", path.display()))?;
             return Err(problem);
         }
+        let started = std::time::Instant::now();
         self.reload().await?;
-        self.wait_for_route(site.host, Some(&revision)).await
+        self.wait_for_route(site.host, Some(&revision)).await?;
+        metrics::histogram!("route_switch_seconds").record(started.elapsed().as_secs_f64());
+        Ok(())
     }
 
     /// Removes the deployment's virtual host, if there is one, and reloads nginx.
@@ -354,7 +357,10 @@ impl Nginx {
                 cmd
             }
         };
-        run(cmd, "reloading nginx").await
+        let outcome = run(cmd, "reloading nginx").await;
+        let result = if outcome.is_ok() { "ok" } else { "failed" };
+        metrics::counter!("nginx_reloads_total", "result" => result).increment(1);
+        outcome
     }
 }
 

@@ -56,6 +56,15 @@ fn describe() {
         "http_requests_total",
         "HTTP requests by method, route and status"
     );
+    metrics::describe_counter!(
+        "nginx_reloads_total",
+        "nginx reloads Slipway asked for, by outcome"
+    );
+    metrics::describe_histogram!(
+        "route_switch_seconds",
+        metrics::Unit::Seconds,
+        "From writing a virtual host to nginx serving it"
+    );
     metrics::describe_histogram!(
         "http_request_duration_seconds",
         metrics::Unit::Seconds,
