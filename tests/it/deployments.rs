@@ -1174,3 +1174,63 @@ async fn a_delete_interrupted_half_way_finishes_and_deleting_a_user_removes_thei
     let (_, ports) = admin.get_json("/api/v1/ports").await;
     assert_eq!(ports, json!([]));
 }
+
+#[tokio::test]
+async fn images_beyond_keep_releases_are_pruned_and_cannot_be_rolled_back_to() {
+    let app = TestApp::builder()
+        .setting("KEEP_RELEASES", "2")
+        .build()
+        .await;
+    let git = GitServer::start().await;
+    let (admin, d) = deployed_app(&app, &git, "pruned", "v1").await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let first = d["current_release"]["id"].as_str().unwrap().to_owned();
+    for (number, version) in [(2, "v2"), (3, "v3")] {
+        git.commit("pruned", &files(&web_app(base_image().await, version)));
+        admin
+            .post_json(&format!("/api/v1/deployments/{id}/redeploy"), json!({}))
+            .await;
+        wait::until("the redeploy to go live", DEPLOY_DEADLINE, || async {
+            let d = settled(&admin, &id).await;
+            (d["current_release"]["number"] == number).then_some(())
+        })
+        .await;
+    }
+    // Old releases are retired (and pruned) once their drain is over.
+    let releases = wait::until(
+        "release 1's image to be pruned",
+        Duration::from_secs(60),
+        || async {
+            let (_, releases) = admin
+                .get_json(&format!("/api/v1/deployments/{id}/releases"))
+                .await;
+            let list = releases.as_array().unwrap();
+            (list.len() == 3 && list[2]["image"].is_null() && list[1]["state"] == "superseded")
+                .then_some(releases)
+        },
+    )
+    .await;
+    let list = releases.as_array().unwrap();
+    assert!(
+        list[0]["image"].is_string() && list[1]["image"].is_string(),
+        "{releases}"
+    );
+    let tags: Vec<String> = images_of(&id)
+        .await
+        .into_iter()
+        .flat_map(|i| i.repo_tags)
+        .filter(|t| t != "<none>:<none>")
+        .collect();
+    assert_eq!(tags.len(), 2, "{tags:?}");
+    let (status, error) = admin
+        .post_json(
+            &format!("/api/v1/deployments/{id}/rollback"),
+            json!({ "release_id": first }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(error["error"]["fields"]["release_id"]
+        .as_str()
+        .unwrap()
+        .contains("pruned"));
+}
