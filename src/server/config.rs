@@ -127,6 +127,7 @@ pub struct Config {
     /// default server, or a reload cannot bind. `None`: every address.
     pub nginx_listen_addr: Option<std::net::IpAddr>,
     pub nginx_reload_cmd: Option<String>,
+    pub nginx_route_timeout: Duration,
     pub port_range: RangeInclusive<u16>,
     pub data_dir: PathBuf,
     pub log_level: String,
@@ -351,6 +352,7 @@ impl Config {
                 })?),
             },
             nginx_reload_cmd: s.optional("NGINX_RELOAD_CMD").map(str::to_owned),
+            nginx_route_timeout: seconds(s, "NGINX_ROUTE_TIMEOUT_SECS", 15)?,
             port_range: parse_port_range(s.optional("PORT_RANGE").unwrap_or("3000-3999"))?,
             data_dir,
             log_level,

@@ -20,6 +20,8 @@ pub struct Nginx {
     /// The main configuration (`NGINX_CONF`) that includes `sites_dir`; nginx's own default
     /// when unset.
     pub conf: Option<PathBuf>,
+    /// How long nginx may take to serve a new configuration (`NGINX_ROUTE_TIMEOUT_SECS`).
+    pub route_timeout: std::time::Duration,
     /// `NGINX_RELOAD_CMD`, run with `sh -c`, instead of `nginx -s reload`.
     pub reload_cmd: Option<String>,
     /// One change (write, check, reload) at a time: a check must see one consistent set.
@@ -51,6 +53,7 @@ impl Nginx {
             listen_addr: config.nginx_listen_addr,
             conf: config.nginx_conf.clone(),
             reload_cmd: config.nginx_reload_cmd.clone(),
+            route_timeout: config.nginx_route_timeout,
             changes: tokio::sync::Mutex::new(()),
         };
         std::fs::create_dir_all(&nginx.sites_dir)
@@ -101,9 +104,6 @@ fn written_revision(text: &str) -> Option<String> {
 
 /// Answers in a row that must show a configuration before it counts as served.
 const ROUTE_CONFIRMATIONS: u32 = 5;
-
-/// How long nginx may take to serve a configuration after a reload.
-pub const ROUTE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Nginx {
     pub fn site_path(&self, deployment: uuid::Uuid) -> PathBuf {
@@ -196,17 +196,31 @@ impl Nginx {
         tokio::fs::rename(&temp, &path)
             .await
             .map_err(|e| format!("{} cannot be written: {e}", path.display()))?;
-        if let Err(problem) = self.test().await {
-            match previous {
+        let restore = async |problem: String| -> String {
+            let restored = match &previous {
                 Some(old) => tokio::fs::write(&path, old).await,
                 None => tokio::fs::remove_file(&path).await,
+            };
+            match restored {
+                Ok(()) => problem,
+                Err(e) => format!("{problem}; and restoring {} failed: {e}", path.display()),
             }
-            .map_err(|e| format!("{problem}; and restoring {} failed: {e}", path.display()))?;
-            return Err(problem);
+        };
+        if let Err(problem) = self.test().await {
+            return Err(restore(problem).await);
         }
         let started = std::time::Instant::now();
-        self.reload().await?;
-        self.wait_for_route(site.host, Some(&revision)).await?;
+        let served = match self.reload().await {
+            Ok(()) => self.wait_for_route(site.host, Some(&revision)).await,
+            Err(problem) => Err(problem),
+        };
+        if let Err(problem) = served {
+            // A file nginx may load later must not point where nothing will be: put the
+            // previous one back (a release that failed here is removed, the old one stays).
+            let problem = restore(problem).await;
+            let _ = self.reload().await;
+            return Err(problem);
+        }
         metrics::histogram!("route_switch_seconds").record(started.elapsed().as_secs_f64());
         Ok(())
     }
@@ -258,9 +272,9 @@ impl Nginx {
     }
 
     /// A reload returns before nginx has loaded the new files: waits (at most
-    /// [`ROUTE_DEADLINE`]) until requests for `host` carry `revision` (`None`: no route).
+    /// `route_timeout`) until requests for `host` carry `revision` (`None`: no route).
     pub async fn wait_for_route(&self, host: &str, revision: Option<&str>) -> Result<(), String> {
-        let deadline = tokio::time::Instant::now() + ROUTE_DEADLINE;
+        let deadline = tokio::time::Instant::now() + self.route_timeout;
         let mut next_reload = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
         // Old workers may still accept a connection or two after the first new one answers:
         // several answers in a row must agree.
@@ -286,7 +300,7 @@ impl Nginx {
                 return Err(format!(
                     "nginx on port {} did not serve the new configuration for {host} within {}s",
                     self.listen_port,
-                    ROUTE_DEADLINE.as_secs()
+                    self.route_timeout.as_secs()
                 ));
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -479,3 +479,36 @@ async fn a_rollback_under_load_brings_back_the_old_image_and_its_environment() {
         "and is the deployment's again"
     );
 }
+
+#[tokio::test]
+async fn a_vhost_nginx_never_serves_is_taken_back_and_the_release_fails() {
+    // Slipway writes where this nginx does not look: the check passes, the route never comes.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let app = TestApp::builder()
+        .setting("NGINX_SITES_DIR", elsewhere.path().display().to_string())
+        .setting("NGINX_ROUTE_TIMEOUT_SECS", "2")
+        .build()
+        .await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let url = git.commit("unseen", &files(&web_app(base_image().await, "v1")));
+    let (_, created) = admin
+        .post_json(
+            "/api/v1/deployments",
+            json!({ "repo_url": url, "subdomain": "unseen" }),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let d = settled(&admin, &id).await;
+    assert_eq!(d["state"], "failed", "{d}");
+    let error = d["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("Routing failed: nginx on port") && error.contains("within 2s"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "no virtual host is left pointing at a container that is gone"
+    );
+}
