@@ -128,10 +128,17 @@ impl Nginx {
                 site.host
             ));
         }
-        let mut env = minijinja::Environment::new();
-        env.add_template("site", SITE_TEMPLATE)
-            .map_err(|e| format!("the site template is broken: {e}"))?;
-        env.get_template("site")
+        // Parsed once: the template is compiled into the binary.
+        static TEMPLATES: std::sync::OnceLock<minijinja::Environment<'static>> =
+            std::sync::OnceLock::new();
+        TEMPLATES
+            .get_or_init(|| {
+                let mut env = minijinja::Environment::new();
+                env.add_template("site", SITE_TEMPLATE)
+                    .expect("templates/nginx-site.conf.j2 parses");
+                env
+            })
+            .get_template("site")
             .and_then(|t| {
                 t.render(minijinja::context! {
                     deployment => site.deployment.to_string(),

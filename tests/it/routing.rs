@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::{
-    app::{Browser, TestApp},
-    fixtures::{base_image, files, web_app, GitServer},
+    app::TestApp,
+    fixtures::{base_image, files, settled, web_app, GitServer},
     wait,
 };
 
@@ -30,18 +30,6 @@ async fn through_nginx(app: &TestApp, host: &str, path: &str) -> Option<(u16, St
         .ok()?;
     let status = response.status().as_u16();
     Some((status, response.text().await.ok()?))
-}
-
-async fn settled(browser: &Browser, id: &str) -> Value {
-    wait::until("the deployment to leave the pipeline", DEADLINE, || async {
-        let (_, d) = browser.get_json(&format!("/api/v1/deployments/{id}")).await;
-        let busy = matches!(
-            d["latest_release"]["state"].as_str(),
-            Some("queued" | "cloning" | "building" | "starting" | "checking_health")
-        );
-        (!busy && matches!(d["state"].as_str(), Some("running" | "failed"))).then_some(d)
-    })
-    .await
 }
 
 #[tokio::test]

@@ -337,9 +337,18 @@ pub async fn run(docker: &Docker, spec: RunSpec<'_>) -> Result<String, DockerErr
 pub struct Observed {
     pub running: bool,
     pub restarting: bool,
-    pub exit_code: Option<i64>,
-    pub oom_killed: bool,
-    pub ip: Option<String>,
+}
+
+/// The container's address on its network, which the host reaches directly.
+pub fn container_ip(inspect: &bollard::models::ContainerInspectResponse) -> Option<String> {
+    inspect
+        .network_settings
+        .as_ref()?
+        .networks
+        .as_ref()?
+        .values()
+        .filter_map(|n| n.ip_address.clone())
+        .find(|ip| !ip.is_empty())
 }
 
 /// `None` when the container does not exist.
@@ -350,20 +359,9 @@ pub async fn observe(docker: &Docker, id: &str) -> Result<Option<Observed>, Dock
         Err(e) => return Err(e),
     };
     let state = inspect.state.unwrap_or_default();
-    let ip = inspect
-        .network_settings
-        .and_then(|n| n.networks)
-        .and_then(|nets| {
-            nets.into_values()
-                .filter_map(|n| n.ip_address)
-                .find(|ip| !ip.is_empty())
-        });
     Ok(Some(Observed {
         running: state.running.unwrap_or(false),
         restarting: state.restarting.unwrap_or(false),
-        exit_code: state.exit_code,
-        oom_killed: state.oom_killed.unwrap_or(false),
-        ip,
     }))
 }
 

@@ -129,6 +129,26 @@ async fn restore_snapshot(
     Ok((env, token))
 }
 
+/// What a failed release does to its deployment: one that still has a live release keeps
+/// `running` with the failure as its error; one that never went live is `failed`.
+pub async fn show_failure(
+    state: &AppState,
+    deployment: uuid::Uuid,
+    still_serving: bool,
+    number: i32,
+    error: &str,
+) {
+    let result = if still_serving {
+        let message = format!("Release #{number} failed. {error}");
+        db::set_state(&state.db, deployment, "running", Some(&message)).await
+    } else {
+        db::set_state(&state.db, deployment, "failed", Some(error)).await
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, %deployment, "recording a failed release");
+    }
+}
+
 pub fn redactor(env: &[(String, String)], token: Option<&str>) -> Redactor {
     Redactor::new(env.iter().map(|(_, v)| v.as_str()).chain(token))
 }
@@ -598,11 +618,7 @@ impl Run<'_> {
                     return Err(self.fail(why));
                 }
             }
-            let ip = engine::observe(docker, id)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|o| o.ip);
+            let ip = engine::container_ip(&inspect);
             let target = match self.d.health_path.as_deref() {
                 Some(path) => Target::Http { host_port, path },
                 None => Target::Tcp {
@@ -761,19 +777,6 @@ impl Run<'_> {
             }
         }
         let still_serving = self.d.current_release_id.is_some_and(|c| c != self.r.id);
-        let result = if still_serving {
-            db::set_state(
-                &state.db,
-                self.d.id,
-                "running",
-                Some(&format!("Release #{} failed. {error}", self.r.number)),
-            )
-            .await
-        } else {
-            db::set_state(&state.db, self.d.id, "failed", Some(&error)).await
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, deployment = %self.d.id, "recording a failed deployment");
-        }
+        show_failure(state, self.d.id, still_serving, self.r.number, &error).await;
     }
 }

@@ -117,20 +117,8 @@ pub async fn interrupt(state: &AppState, release: &ReleaseRow) {
     let _ = db::finish_release(&state.db, release.id, "failed", Some(&error)).await;
     let _ = db::clear_release_image(&state.db, release.id).await;
     if let Ok(Some(d)) = db::find(&state.db, release.deployment_id).await {
-        let result = if d.current_release_id.is_some() {
-            db::set_state(
-                &state.db,
-                d.id,
-                "running",
-                Some(&format!("Release #{} failed. {error}", release.number)),
-            )
-            .await
-        } else {
-            db::set_state(&state.db, d.id, "failed", Some(&error)).await
-        };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "recording an interrupted release");
-        }
+        let still_serving = d.current_release_id.is_some_and(|c| c != release.id);
+        pipeline::show_failure(state, d.id, still_serving, release.number, &error).await;
     }
 }
 

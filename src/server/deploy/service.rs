@@ -502,13 +502,29 @@ async fn queue_release(
     Ok(())
 }
 
+fn being_deleted() -> AppError {
+    AppError::Conflict {
+        message: "This deployment is being deleted.".into(),
+    }
+}
+
 fn refuse_while_deleting(row: &DeploymentRow) -> Result<(), AppError> {
     if row.state == "deleting" {
-        return Err(AppError::Conflict {
-            message: "This deployment is being deleted.".into(),
-        });
+        return Err(being_deleted());
     }
     Ok(())
+}
+
+/// Locks the deployment's row for a change, which a delete under way (or done) refuses.
+async fn lock_for_change(tx: &mut sqlx::PgConnection, id: Uuid) -> Result<(), AppError> {
+    match db::lock(tx, id)
+        .await
+        .map_err(|e| internal("lock deployment", e))?
+    {
+        None => Err(AppError::NotFound),
+        Some(state) if state == "deleting" => Err(being_deleted()),
+        Some(_) => Ok(()),
+    }
 }
 
 /// `PATCH /api/v1/deployments/{id}`: a change to anything but the name queues a release.
@@ -638,18 +654,7 @@ pub async fn update(
         || cpu_millis != row.cpu_millis;
 
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
-    match db::lock(&mut tx, row.id)
-        .await
-        .map_err(|e| internal("lock deployment", e))?
-    {
-        None => return Err(AppError::NotFound),
-        Some(s) if s == "deleting" => {
-            return Err(AppError::Conflict {
-                message: "This deployment is being deleted.".into(),
-            })
-        }
-        Some(_) => {}
-    }
+    lock_for_change(&mut tx, row.id).await?;
     db::update(
         &mut tx,
         row.id,
@@ -711,18 +716,7 @@ pub async fn redeploy(state: &AppState, user: &UserRow, id: &str) -> Result<Depl
     let row = load_for(state, user, id).await?;
     refuse_while_deleting(&row)?;
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
-    match db::lock(&mut tx, row.id)
-        .await
-        .map_err(|e| internal("lock deployment", e))?
-    {
-        None => return Err(AppError::NotFound),
-        Some(s) if s == "deleting" => {
-            return Err(AppError::Conflict {
-                message: "This deployment is being deleted.".into(),
-            })
-        }
-        Some(_) => {}
-    }
+    lock_for_change(&mut tx, row.id).await?;
     queue_release(&mut tx, row.id, "redeploy").await?;
     if !DeploymentState::parse(&row.state).is_some_and(DeploymentState::is_in_progress)
         && row.current_release_id.is_none()
@@ -768,18 +762,7 @@ pub async fn rollback(
         ));
     }
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
-    match db::lock(&mut tx, row.id)
-        .await
-        .map_err(|e| internal("lock deployment", e))?
-    {
-        None => return Err(AppError::NotFound),
-        Some(s) if s == "deleting" => {
-            return Err(AppError::Conflict {
-                message: "This deployment is being deleted.".into(),
-            })
-        }
-        Some(_) => {}
-    }
+    lock_for_change(&mut tx, row.id).await?;
     db::insert_rollback(&mut tx, row.id, release.id)
         .await
         .map_err(|e| internal("queue rollback", e))?;

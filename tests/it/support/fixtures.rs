@@ -243,3 +243,23 @@ pub fn web_app(base: &str, version: &str) -> Vec<(&'static str, String)> {
 pub fn files<'a>(list: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     list.iter().map(|(p, c)| (*p, c.as_str())).collect()
 }
+
+/// Waits until the deployment is out of the pipeline (`running`, `failed` or `stopped`, with
+/// no release in progress) and returns it.
+pub async fn settled(browser: &super::app::Browser, id: &str) -> serde_json::Value {
+    super::wait::until(
+        "the deployment to leave the pipeline",
+        std::time::Duration::from_secs(180),
+        || async {
+            let (status, d) = browser.get_json(&format!("/api/v1/deployments/{id}")).await;
+            assert_eq!(status, 200, "{d}");
+            let busy = matches!(
+                d["latest_release"]["state"].as_str(),
+                Some("queued" | "cloning" | "building" | "starting" | "checking_health")
+            );
+            (!busy && matches!(d["state"].as_str(), Some("running" | "failed" | "stopped")))
+                .then_some(d)
+        },
+    )
+    .await
+}
