@@ -5,7 +5,8 @@
 #   - GET /health: requests per second and p99 latency, 50 concurrent clients (wrk)
 #   - accounts: a signed-in request, logins, /health under login load
 #   - deployments: POST → running next to the same steps by hand, and memory during a build
-#   - routing: failed requests through nginx during redeploys under load, switch time, reloads
+#   - routing: failed requests through nginx during redeploys at 200 and 1,000 req/s, switch
+#     time, reloads
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . ./.env; set +a
@@ -189,25 +190,27 @@ route_host=benchroute.${BASE_DOMAIN:-localhost}
 reloads_before=$(metric nginx_reloads_total)
 routing_cells=()
 expected=1
-for mode in keep-alive close; do
-  new_commit "routing $mode"
-  headers=(-H "Host: $route_host")
-  [ "$mode" = close ] && headers+=(-H "Connection: close")
-  wrk -t2 -c16 -d"${BENCH_REDEPLOY_SECONDS:-25}s" "${headers[@]}" "http://127.0.0.1:${NGINX_LISTEN_PORT:-80}/" \
-    > "$data_dir/wrk-$mode.txt" &
-  wrk_pid=$!
+for rate in 200 1000; do
+  old_nonce=$(cat "$repo/nonce")
+  new_commit "routing at $rate req/s"
+  new_nonce=$(cat "$repo/nonce")
+  python3 scripts/loadgen.py --rate "$rate" --seconds "${BENCH_REDEPLOY_SECONDS:-25}" \
+    --host "$route_host" --mark "$old_nonce" --mark "$new_nonce" \
+    "http://127.0.0.1:${NGINX_LISTEN_PORT:-80}/" > "$data_dir/load-$rate.json" &
+  load_pid=$!
   sleep 3
   curl -fsS -X POST -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id/redeploy" >/dev/null
   expected=$((expected + 1))
   until [ "$(live_number)" = "$expected" ]; do sleep 0.2; done
-  wait $wrk_pid
-  out=$(cat "$data_dir/wrk-$mode.txt")
-  total=$(awk '/requests in/ {print $1}' <<<"$out")
-  rate=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
-  socket=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out"); socket=${socket:-0}
-  echo "Redeploy under load ($mode): $total requests at $rate req/s, $non2xx non-2xx, $socket socket errors"
-  routing_cells+=("$total / $rate / $((non2xx + socket))")
+  wait $load_pid
+  read -r sent failures retries p99 old new < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["sent"], r["failures"], r["keepalive_retries"], r["p99_ms"], r["marks"][sys.argv[2]], r["marks"][sys.argv[3]])
+' "$data_dir/load-$rate.json" "$old_nonce" "$new_nonce")
+  echo "Redeploy under $rate req/s: $sent requests, $failures failed, $retries keep-alive retries, p99 ${p99} ms; answers old/new: $old/$new"
+  cat "$data_dir/load-$rate.json"
+  routing_cells+=("$sent / $failures / $retries / $old→$new")
 done
 reloads=$(awk -v a="$(metric nginx_reloads_total)" -v b="$reloads_before" 'BEGIN { printf "%.1f", (a - b) / 2 }')
 switch_ms=$(awk -v s="$(metric route_switch_seconds_sum)" -v c="$(metric route_switch_seconds_count)" 'BEGIN { if (c > 0) printf "%.0f", 1000 * s / c; else print "?" }')
@@ -229,5 +232,5 @@ append_row() {
 append_row '<!-- bench:foundation -->' "$row"
 append_row '<!-- bench:accounts -->' "$accounts_row"
 append_row '<!-- bench:deployments -->' "$deploy_row"
-append_row '<!-- bench:routing -->' "$routing_row"
+append_row '<!-- bench:routing-rates -->' "$routing_row"
 echo "Appended to $doc"

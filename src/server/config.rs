@@ -140,6 +140,32 @@ pub struct Config {
     pub redis_key_prefix: String,
     pub bootstrap_admin: Option<BootstrapAdmin>,
     pub deploy: DeploySettings,
+    /// Set when every `CLOUDFLARE_*` credential is: deployments then also get a tunnel
+    /// ingress rule and a proxied CNAME.
+    pub cloudflare: Option<CloudflareSettings>,
+}
+
+/// A remotely-managed Cloudflare Tunnel and the zone its host names live in.
+#[derive(Clone)]
+pub struct CloudflareSettings {
+    /// `CLOUDFLARE_API_BASE`, ending in `/` (the client joins relative paths to it).
+    pub api_base: String,
+    pub api_token: String,
+    pub account_id: String,
+    pub tunnel_id: String,
+    pub zone_id: String,
+}
+
+impl fmt::Debug for CloudflareSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudflareSettings")
+            .field("api_base", &self.api_base)
+            .field("api_token", &"<redacted>")
+            .field("account_id", &self.account_id)
+            .field("tunnel_id", &self.tunnel_id)
+            .field("zone_id", &self.zone_id)
+            .finish()
+    }
 }
 
 /// How repositories are fetched, built and run.
@@ -380,6 +406,7 @@ impl Config {
                 .to_owned(),
             bootstrap_admin: bootstrap_admin(s)?,
             deploy: deploy_settings(s)?,
+            cloudflare: cloudflare_settings(s)?,
         })
     }
 
@@ -407,6 +434,79 @@ fn bootstrap_admin(s: &Settings) -> Result<Option<BootstrapAdmin>, ConfigError> 
             password: password.to_owned(),
         })),
     }
+}
+
+const CLOUDFLARE_VARS: [&str; 4] = [
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CLOUDFLARE_TUNNEL_ID",
+    "CLOUDFLARE_ZONE_ID",
+];
+
+fn cloudflare_settings(s: &Settings) -> Result<Option<CloudflareSettings>, ConfigError> {
+    let values = CLOUDFLARE_VARS.map(|var| s.optional(var));
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    if let Some(i) = values.iter().position(Option::is_none) {
+        return Err(ConfigError::new(
+            CLOUDFLARE_VARS[i],
+            format!(
+                "is not set; a Cloudflare Tunnel needs all of {}",
+                CLOUDFLARE_VARS.join(", ")
+            ),
+        ));
+    }
+    let [Some(api_token), Some(account_id), Some(tunnel_id), Some(zone_id)] = values else {
+        unreachable!("every value was checked above");
+    };
+    let hex_id = |var: &'static str, raw: &str| {
+        if raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(raw.to_ascii_lowercase())
+        } else {
+            Err(ConfigError::new(
+                var,
+                format!("`{raw}` is not a Cloudflare id (32 hexadecimal characters)"),
+            ))
+        }
+    };
+    let tunnel_id = uuid::Uuid::parse_str(tunnel_id)
+        .map_err(|_| {
+            ConfigError::new(
+                "CLOUDFLARE_TUNNEL_ID",
+                format!(
+                    "`{tunnel_id}` is not a tunnel id such as c1744f8b-faa1-48a4-9e5c-02ac921467fa"
+                ),
+            )
+        })?
+        .hyphenated()
+        .to_string();
+    let api_base = s
+        .optional("CLOUDFLARE_API_BASE")
+        .unwrap_or("https://api.cloudflare.com/client/v4");
+    let parsed = api_base
+        .parse::<axum::http::Uri>()
+        .ok()
+        .filter(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some())
+        .ok_or_else(|| {
+            ConfigError::new(
+                "CLOUDFLARE_API_BASE",
+                format!("`{api_base}` is not an http(s) URL such as https://api.cloudflare.com/client/v4"),
+            )
+        })?;
+    if parsed.query().is_some() {
+        return Err(ConfigError::new(
+            "CLOUDFLARE_API_BASE",
+            format!("`{api_base}` must not have a query"),
+        ));
+    }
+    Ok(Some(CloudflareSettings {
+        api_base: format!("{}/", api_base.trim_end_matches('/')),
+        api_token: api_token.to_owned(),
+        account_id: hex_id("CLOUDFLARE_ACCOUNT_ID", account_id)?,
+        tunnel_id,
+        zone_id: hex_id("CLOUDFLARE_ZONE_ID", zone_id)?,
+    }))
 }
 
 const DEFAULT_GIT_HOSTS: &str = "github.com,gitlab.com,codeberg.org,bitbucket.org";
@@ -782,6 +882,54 @@ mod tests {
             ("admin", " secret words here ")
         );
         assert!(!format!("{config:?}").contains("secret words"));
+    }
+
+    #[test]
+    fn cloudflare_needs_all_four_credentials_and_never_prints_the_token() {
+        assert!(with(&[]).unwrap().cloudflare.is_none());
+        let all = [
+            ("CLOUDFLARE_API_TOKEN", "cf-token-Secret123"),
+            ("CLOUDFLARE_ACCOUNT_ID", "023e105f4ecef8ad9ca31a8372d0c353"),
+            (
+                "CLOUDFLARE_TUNNEL_ID",
+                "F70FF985-A4EF-4643-BBBC-4A0ED4FC8415",
+            ),
+            ("CLOUDFLARE_ZONE_ID", "023E105F4ECEF8AD9CA31A8372D0C353"),
+        ];
+        let cf = with(&all).unwrap().cloudflare.expect("configured");
+        assert_eq!(cf.api_base, "https://api.cloudflare.com/client/v4/");
+        assert_eq!(cf.tunnel_id, "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415");
+        assert_eq!(cf.zone_id, "023e105f4ecef8ad9ca31a8372d0c353");
+        assert!(!format!("{cf:?}").contains("Secret123"));
+
+        for missing in 0..all.len() {
+            let some: Vec<_> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != missing)
+                .map(|(_, kv)| *kv)
+                .collect();
+            let err = with(&some).unwrap_err();
+            assert_eq!(err.var, all[missing].0, "{err}");
+            assert!(err.to_string().contains("needs all of"), "{err}");
+        }
+        for (var, value) in [
+            ("CLOUDFLARE_ZONE_ID", "example.com"),
+            ("CLOUDFLARE_ACCOUNT_ID", "023e105f"),
+            ("CLOUDFLARE_TUNNEL_ID", "my-tunnel"),
+            ("CLOUDFLARE_API_BASE", "ftp://api.example.com"),
+            ("CLOUDFLARE_API_BASE", "api.cloudflare.com"),
+        ] {
+            let mut pairs = all.to_vec();
+            pairs.push((var, value));
+            let err = with(&pairs).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+            assert!(!err.to_string().contains("Secret123"), "{err}");
+        }
+        let mut pairs = all.to_vec();
+        pairs.push(("CLOUDFLARE_API_BASE", "http://127.0.0.1:9/client/v4/"));
+        let cf = with(&pairs).unwrap().cloudflare.unwrap();
+        assert_eq!(cf.api_base, "http://127.0.0.1:9/client/v4/");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{
     config::{Config, ConfigError, Settings},
     crypto::Cipher,
     db,
-    deploy::{self, Deployer},
+    deploy::{self, cloudflare::Cloudflare, Deployer},
     docker, http,
     nginx::Nginx,
     redis, telemetry, AppState,
@@ -167,6 +167,15 @@ impl Application {
             config.previous_secret_keys.clone(),
             config.deploy.build_concurrency,
         );
+        let cloudflare = match &config.cloudflare {
+            None => None,
+            Some(settings) => Some(Arc::new(
+                Cloudflare::new(&config, settings, db.clone()).map_err(|problem| ConfigError {
+                    var: "CLOUDFLARE_API_BASE",
+                    problem,
+                })?,
+            )),
+        };
         let state = AppState {
             config: Arc::new(config),
             leptos_options,
@@ -179,6 +188,7 @@ impl Application {
             instance_id,
             cipher: Arc::new(Cipher::new(&config_secret, &config_previous)),
             deployer: Arc::new(Deployer::new(build_concurrency)),
+            cloudflare,
         };
         Ok(Self { listener, state })
     }

@@ -9,8 +9,12 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    auth::session_store::RedisSessionStore, config::Config, crypto::Cipher, deploy::Deployer,
-    docker::Engine, nginx::Nginx,
+    auth::session_store::RedisSessionStore,
+    config::Config,
+    crypto::Cipher,
+    deploy::{cloudflare::Cloudflare, Deployer},
+    docker::Engine,
+    nginx::Nginx,
 };
 
 /// Cheap to clone: every field is a handle or an `Arc`.
@@ -28,6 +32,8 @@ pub struct AppState {
     /// Seals env values and repository tokens at rest.
     pub cipher: Arc<Cipher>,
     pub deployer: Arc<Deployer>,
+    /// Tunnel and DNS routing, when `CLOUDFLARE_*` is configured.
+    pub cloudflare: Option<Arc<Cloudflare>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod auth;
 mod binary;
+mod cloudflare;
 mod deployments;
 mod health;
 mod http_basics;

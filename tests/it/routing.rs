@@ -16,7 +16,7 @@ const DEADLINE: Duration = Duration::from_secs(180);
 
 /// `GET http://<host>:<nginx port>/` with the name resolved to loopback, as
 /// `curl --resolve` does.
-async fn through_nginx(app: &TestApp, host: &str, path: &str) -> Option<(u16, String)> {
+pub async fn through_nginx(app: &TestApp, host: &str, path: &str) -> Option<(u16, String)> {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], app.nginx.port));
     let client = reqwest::Client::builder()
         .resolve(host, addr)

@@ -158,6 +158,10 @@ pub struct Deployment {
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the public route (Cloudflare Tunnel rule or DNS record) is not in place; Slipway
+    /// keeps retrying. The app may still answer through nginx meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_error: Option<String>,
 }
 
 /// `POST /api/v1/deployments`.
@@ -256,6 +260,13 @@ pub struct RoutingInfo {
     pub vhost_present: bool,
     /// The host port the virtual host proxies to.
     pub upstream_port: Option<u16>,
+    /// Whether Cloudflare Tunnel routing is configured for this installation.
+    pub cloudflare: bool,
+    /// The tunnel's ingress rule for the host exists (read from Cloudflare now).
     pub tunnel_rule_present: bool,
+    /// The proxied CNAME for the host (read from Cloudflare now).
     pub dns_record_id: Option<String>,
+    /// Cloudflare could not be asked, or routing there failed: the API's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudflare_error: Option<String>,
 }

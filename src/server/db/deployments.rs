@@ -26,6 +26,12 @@ pub struct DeploymentRow {
     pub port: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The host name whose tunnel ingress rule Slipway added, if it did.
+    pub tunnel_host: Option<String>,
+    /// The Cloudflare DNS record Slipway created, if it did.
+    pub dns_record_id: Option<String>,
+    /// Why routing (the tunnel or DNS) is not complete; cleared once it is.
+    pub routing_error: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +117,8 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Deployment
         r#"SELECT d.id, d.owner_id, u.username AS owner_username, d.name, d.repo_url, d.branch,
                   d.subdomain, d.access_token, d.dockerfile, d.build_context, d.container_port,
                   d.health_path, d.memory_mb, d.cpu_millis, d.state, d.error,
-                  d.current_release_id, p.port AS "port?", d.created_at, d.updated_at
+                  d.current_release_id, p.port AS "port?", d.created_at, d.updated_at,
+                  d.tunnel_host, d.dns_record_id, d.routing_error
            FROM deployments d
            JOIN users u ON u.id = d.owner_id
            LEFT JOIN LATERAL (
@@ -136,7 +143,8 @@ pub async fn list(
         r#"SELECT d.id, d.owner_id, u.username AS owner_username, d.name, d.repo_url, d.branch,
                   d.subdomain, d.access_token, d.dockerfile, d.build_context, d.container_port,
                   d.health_path, d.memory_mb, d.cpu_millis, d.state, d.error,
-                  d.current_release_id, p.port AS "port?", d.created_at, d.updated_at
+                  d.current_release_id, p.port AS "port?", d.created_at, d.updated_at,
+                  d.tunnel_host, d.dns_record_id, d.routing_error
            FROM deployments d
            JOIN users u ON u.id = d.owner_id
            LEFT JOIN LATERAL (
@@ -909,4 +917,26 @@ pub async fn remove_worker(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Records what exists in Cloudflare for a deployment after an attempt to route it: the rule
+/// and record when they exist, the error when the attempt failed part way.
+pub async fn set_cloudflare_routing(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    tunnel_host: Option<&str>,
+    dns_record_id: Option<&str>,
+    routing_error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE deployments SET tunnel_host = $2, dns_record_id = $3, routing_error = $4
+         WHERE id = $1",
+        id,
+        tunnel_host,
+        dns_record_id,
+        routing_error
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
 }

@@ -7,6 +7,7 @@
 //! of a process that died.
 
 pub mod buildlog;
+pub mod cloudflare;
 pub mod engine;
 pub mod git;
 pub mod pipeline;
@@ -15,6 +16,7 @@ pub mod probe;
 pub mod reconcile;
 pub mod redact;
 pub mod service;
+pub mod tunnel;
 pub mod validate;
 
 use std::{

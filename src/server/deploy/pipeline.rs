@@ -419,6 +419,31 @@ impl Run<'_> {
         self.log
             .system(&format!("nginx routes {host} to 127.0.0.1:{host_port}"))
             .await;
+        if !super::tunnel::is_published(self.state, &self.d) {
+            match super::tunnel::publish(self.state, &self.d).await {
+                Ok(Some(route)) => {
+                    self.log
+                        .system(&format!(
+                            "Cloudflare Tunnel routes {host} (CNAME record {})",
+                            route.record.as_deref().unwrap_or("?")
+                        ))
+                        .await
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.log
+                        .line(
+                            "stderr",
+                            &format!(
+                                "✗ Cloudflare Tunnel: {e}. The app answers through nginx; \
+                                 Slipway retries every {} s.",
+                                self.state.config.deploy.reconcile_interval.as_secs()
+                            ),
+                        )
+                        .await
+                }
+            }
+        }
         self.replaced = live;
         Ok(())
     }

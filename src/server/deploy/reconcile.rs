@@ -9,6 +9,7 @@
 //!   to no release that is live or in the pipeline, are removed.
 //! - A running deployment whose container vanished gets it back from the release's image, or
 //!   is marked failed when the image is gone too; one whose container stopped is started.
+//! - A live deployment whose Cloudflare route is missing or failed is routed again.
 
 use std::collections::HashSet;
 
@@ -96,7 +97,10 @@ pub async fn reconcile(state: &AppState) -> Result<(), String> {
     }
 
     remove_orphans(state).await?;
-    restore_running(state).await
+    restore_running(state).await?;
+    let deployments = db::list(&state.db, None).await.map_err(|e| e.to_string())?;
+    super::tunnel::repair(state, &deployments).await;
+    Ok(())
 }
 
 /// Marks a release whose worker died (or stopped) as failed and clears what it left behind.

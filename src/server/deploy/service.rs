@@ -46,7 +46,12 @@ pub fn host_name(config: &Config, subdomain: &str) -> String {
 
 /// `http://<subdomain>.<BASE_DOMAIN>[:port]`: the address nginx answers on.
 pub fn public_url(config: &Config, subdomain: &str) -> String {
-    let scheme = config.deploy.public_scheme.as_str();
+    // Through a tunnel the public reaches the app at Cloudflare's edge, which serves HTTPS.
+    let scheme = if config.cloudflare.is_some() {
+        "https"
+    } else {
+        config.deploy.public_scheme.as_str()
+    };
     let port = config.nginx_listen_port;
     if scheme == "https" || port == 80 {
         format!("{scheme}://{subdomain}.{}", config.base_domain)
@@ -130,6 +135,7 @@ async fn views(
                 created_at: d.created_at.to_rfc3339(),
                 updated_at: d.updated_at.to_rfc3339(),
                 error: d.error,
+                routing_error: d.routing_error,
             }
         })
         .collect())
@@ -456,14 +462,24 @@ pub async fn routing(state: &AppState, user: &UserRow, id: &str) -> Result<Routi
             .find_map(|l| l.trim().strip_prefix("proxy_pass http://127.0.0.1:"))
             .and_then(|rest| rest.trim_end_matches(';').parse::<u16>().ok())
     });
+    let host = host_name(&state.config, &row.subdomain);
+    let (cloudflare, cloudflare_error) = match state.cloudflare.as_deref() {
+        None => (Default::default(), None),
+        Some(cf) => match cf.route(&host).await {
+            Ok(route) => (route, row.routing_error),
+            Err(e) => (Default::default(), Some(e)),
+        },
+    };
     Ok(RoutingInfo {
-        host: host_name(&state.config, &row.subdomain),
         url: public_url(&state.config, &row.subdomain),
+        host,
         vhost_path: path.display().to_string(),
         vhost_present: vhost.is_some(),
         upstream_port,
-        tunnel_rule_present: false,
-        dns_record_id: None,
+        cloudflare: state.cloudflare.is_some(),
+        tunnel_rule_present: cloudflare.rule,
+        dns_record_id: cloudflare.record,
+        cloudflare_error,
     })
 }
 
@@ -995,7 +1011,9 @@ async fn remove_everything(state: &AppState, id: Uuid) -> Result<(), String> {
             Err(e) => return Err(format!("{} cannot be removed: {e}", dir.display())),
         }
     }
-    // Tunnel rules and DNS records go here too once Cloudflare support lands.
+    if let Some(row) = db::find(&state.db, id).await.map_err(|e| e.to_string())? {
+        super::tunnel::unpublish(state, &row).await?;
+    }
     state.nginx.remove(id).await?;
     let mut tx = state.db.begin().await.map_err(|e| e.to_string())?;
     db::release_ports(&mut *tx, id)

@@ -285,6 +285,14 @@ impl TestAppBuilder {
         self
     }
 
+    /// Routes deployments through a Cloudflare stand-in's tunnel and zone.
+    pub fn cloudflare(mut self, cf: &super::cloudflare::CloudflareStandIn) -> Self {
+        for (var, value) in cf.settings() {
+            self.overrides.insert(var.into(), value);
+        }
+        self
+    }
+
     pub fn setting(mut self, var: &str, value: impl Into<String>) -> Self {
         self.overrides.insert(var.to_owned(), value.into());
         self

@@ -1,6 +1,7 @@
 //! Test support: a [`TestApp`] builder and private service instances for outage tests.
 
 pub mod app;
+pub mod cloudflare;
 pub mod env;
 pub mod fixtures;
 pub mod services;

@@ -1,0 +1,3 @@
+ALTER TABLE deployments DROP COLUMN routing_error;
+ALTER TABLE deployments DROP COLUMN dns_record_id;
+ALTER TABLE deployments DROP COLUMN tunnel_host;
