@@ -460,13 +460,17 @@ fn cloudflare_settings(s: &Settings) -> Result<Option<CloudflareSettings>, Confi
     let [Some(api_token), Some(account_id), Some(tunnel_id), Some(zone_id)] = values else {
         unreachable!("every value was checked above");
     };
+    // Values are not repeated in errors: a token pasted into the wrong variable would be.
     let hex_id = |var: &'static str, raw: &str| {
         if raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
             Ok(raw.to_ascii_lowercase())
         } else {
             Err(ConfigError::new(
                 var,
-                format!("`{raw}` is not a Cloudflare id (32 hexadecimal characters)"),
+                format!(
+                    "is not a Cloudflare id (32 hexadecimal characters; this one has {})",
+                    raw.chars().count()
+                ),
             ))
         }
     };
@@ -474,9 +478,7 @@ fn cloudflare_settings(s: &Settings) -> Result<Option<CloudflareSettings>, Confi
         .map_err(|_| {
             ConfigError::new(
                 "CLOUDFLARE_TUNNEL_ID",
-                format!(
-                    "`{tunnel_id}` is not a tunnel id such as c1744f8b-faa1-48a4-9e5c-02ac921467fa"
-                ),
+                "is not a tunnel id (a UUID such as c1744f8b-faa1-48a4-9e5c-02ac921467fa)",
             )
         })?
         .hyphenated()
@@ -914,6 +916,8 @@ mod tests {
             assert!(err.to_string().contains("needs all of"), "{err}");
         }
         for (var, value) in [
+            ("CLOUDFLARE_ZONE_ID", "cf-token-Secret123"),
+            ("CLOUDFLARE_TUNNEL_ID", "cf-token-Secret123"),
             ("CLOUDFLARE_ZONE_ID", "example.com"),
             ("CLOUDFLARE_ACCOUNT_ID", "023e105f"),
             ("CLOUDFLARE_TUNNEL_ID", "my-tunnel"),

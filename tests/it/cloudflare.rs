@@ -11,7 +11,7 @@ use crate::{
     routing::through_nginx,
     support::{
         app::{Browser, TestApp},
-        cloudflare::{CloudflareStandIn, TUNNEL},
+        cloudflare::{CloudflareStandIn, TOKEN, TUNNEL},
         fixtures::{base_image, files, settled, web_app, GitServer},
         wait,
     },
@@ -121,6 +121,13 @@ async fn a_deployment_gets_one_tunnel_rule_and_one_cname_and_delete_takes_exactl
     assert_eq!(cnames[0]["type"], "CNAME");
     assert_eq!(cnames[0]["content"], format!("{TUNNEL}.cfargotunnel.com"));
     assert_eq!(cnames[0]["proxied"], true);
+    assert!(
+        cnames[0]["comment"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(&format!("slipway:{id} "))),
+        "marked as Slipway's: {}",
+        cnames[0]
+    );
     assert_eq!(records.len(), before_records.len() + 1);
     for old in &before_records {
         assert!(records.contains(old), "{old} is untouched");
@@ -188,6 +195,7 @@ async fn cloudflare_errors_show_on_the_deployment_and_are_retried_until_routing_
         .get_text(&format!("/api/v1/releases/{release}/log"))
         .await;
     assert!(log.contains("Authentication error"), "{log}");
+    assert!(!log.contains(TOKEN) && !d.to_string().contains(TOKEN));
     let (_, routing) = admin
         .get_json(&format!("/api/v1/deployments/{id}/routing"))
         .await;
@@ -256,30 +264,130 @@ async fn cloudflare_errors_show_on_the_deployment_and_are_retried_until_routing_
 }
 
 #[tokio::test]
-async fn a_host_the_tunnel_already_routes_elsewhere_is_refused_and_left_alone() {
+async fn names_the_operator_routes_elsewhere_are_refused_and_left_alone() {
     let mut config = existing_config();
     config["ingress"].as_array_mut().unwrap().insert(
         0,
         json!({ "hostname": "taken.localhost", "service": "http://10.0.0.9:8080" }),
     );
-    let cf = CloudflareStandIn::start(config.clone(), vec![]).await;
+    let mut records = existing_records();
+    // The operator's own CNAME to the tunnel (no rule yet), and a record elsewhere.
+    records.push(json!({ "type": "CNAME", "name": "named.localhost", "content": format!("{TUNNEL}.cfargotunnel.com"), "proxied": true }));
+    records.push(json!({ "type": "A", "name": "pointed.localhost", "content": "192.0.2.7", "proxied": false }));
+    let cf = CloudflareStandIn::start(config.clone(), records).await;
+    let before_records = cf.records();
     let app = TestApp::builder().cloudflare(&cf).build().await;
     let git = GitServer::start().await;
     let admin = app.with_admin().await;
 
-    let (id, d) = deploy(&admin, &git, "taken").await;
+    let (taken, d) = deploy(&admin, &git, "taken").await;
     let error = d["routing_error"].as_str().unwrap_or_default();
     assert!(
         error.contains("already routes taken.localhost to http://10.0.0.9:8080"),
         "{d}"
     );
-    assert_eq!(cf.config(), config);
-    assert!(cf.records().is_empty());
-
-    delete_and_wait(&admin, &id, DEADLINE).await;
+    for (subdomain, kind, content) in [
+        ("named", "CNAME", format!("{TUNNEL}.cfargotunnel.com")),
+        ("pointed", "A", "192.0.2.7".to_owned()),
+    ] {
+        let (_, d) = deploy(&admin, &git, subdomain).await;
+        let error = d["routing_error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(&format!(
+                "{subdomain}.localhost already has a DNS record Slipway did not make ({kind} {content})"
+            )),
+            "{d}"
+        );
+        delete_and_wait(&admin, d["id"].as_str().unwrap(), DEADLINE).await;
+    }
+    delete_and_wait(&admin, &taken, DEADLINE).await;
+    assert_eq!(cf.config(), config, "the operator's rules survive");
     assert_eq!(
-        cf.config(),
-        config,
-        "the operator's rule survives the delete"
+        cf.records(),
+        before_records,
+        "the operator's records survive"
     );
+}
+
+#[tokio::test]
+async fn a_new_base_domain_or_nginx_port_moves_the_route_and_leaves_nothing_behind() {
+    let cf = CloudflareStandIn::start(existing_config(), existing_records()).await;
+    let app = TestApp::builder().cloudflare(&cf).build().await;
+    let git = GitServer::start().await;
+    let admin = app.with_admin().await;
+    let (id, _) = deploy(&admin, &git, "moving").await;
+    assert_eq!(rules_for(&cf.ingress(), "moving.localhost").len(), 1);
+    let database = app.database.clone();
+    app.shutdown().await;
+
+    // Restarted with another domain; its own nginx listens on another port.
+    let moved = TestApp::builder()
+        .database(&database)
+        .cloudflare(&cf)
+        .setting("BASE_DOMAIN", "apps.localhost")
+        .setting("RECONCILE_INTERVAL_SECS", "1")
+        .build()
+        .await;
+    let host = "moving.apps.localhost";
+    let origin = format!("http://127.0.0.1:{}", moved.nginx.port);
+    wait::until("the route to move", DEADLINE, || async {
+        let ingress = cf.ingress();
+        let records = cf.records();
+        (rules_for(&ingress, host) == [&json!({ "hostname": host, "service": origin })]
+            && rules_for(&ingress, "moving.localhost").is_empty()
+            && cnames_for(&records, host).len() == 1
+            && cnames_for(&records, "moving.localhost").is_empty())
+        .then_some(())
+    })
+    .await;
+
+    let admin = moved.browser();
+    let (status, body) = admin
+        .post_json(
+            "/api/v1/auth/login",
+            json!({ "login": "admin", "password": crate::support::app::ADMIN_PASSWORD }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    delete_and_wait(&admin, &id, DEADLINE).await;
+    assert_eq!(cf.config(), existing_config());
+    assert_eq!(cf.records().len(), existing_records().len());
+}
+
+#[tokio::test]
+async fn two_processes_changing_the_tunnel_at_once_keep_both_rules() {
+    let cf = CloudflareStandIn::start(existing_config(), existing_records()).await;
+    let app = TestApp::builder().cloudflare(&cf).build().await;
+    let admin = app.with_admin().await;
+    let other = TestApp::builder()
+        .database(&app.database)
+        .cloudflare(&cf)
+        .build()
+        .await;
+    let git = GitServer::start().await;
+    let (first, _) = deploy(&admin, &git, "first").await;
+    let (second, _) = deploy(&admin, &git, "second").await;
+
+    // Both routes lost (say, the configuration was restored from a backup); each process
+    // puts one back at the same moment, each reading the configuration before the other writes.
+    cf.replace_config(existing_config());
+    cf.slow_reads(Duration::from_millis(300));
+    let (a, b) = tokio::join!(
+        slipway::server::deploy::tunnel::publish(&app.state, first.parse().unwrap()),
+        slipway::server::deploy::tunnel::publish(&other.state, second.parse().unwrap()),
+    );
+    a.unwrap();
+    b.unwrap();
+    let ingress = cf.ingress();
+    assert_eq!(
+        rules_for(&ingress, "first.localhost").len(),
+        1,
+        "{ingress:?}"
+    );
+    assert_eq!(
+        rules_for(&ingress, "second.localhost").len(),
+        1,
+        "{ingress:?}"
+    );
+    drop(other);
 }

@@ -26,8 +26,9 @@ pub struct DeploymentRow {
     pub port: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// The host name whose tunnel ingress rule Slipway added, if it did.
+    /// The tunnel ingress rule Slipway made, if it did: its host name and service.
     pub tunnel_host: Option<String>,
+    pub tunnel_service: Option<String>,
     /// The Cloudflare DNS record Slipway created, if it did.
     pub dns_record_id: Option<String>,
     /// Why routing (the tunnel or DNS) is not complete; cleared once it is.
@@ -118,7 +119,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Deployment
                   d.subdomain, d.access_token, d.dockerfile, d.build_context, d.container_port,
                   d.health_path, d.memory_mb, d.cpu_millis, d.state, d.error,
                   d.current_release_id, p.port AS "port?", d.created_at, d.updated_at,
-                  d.tunnel_host, d.dns_record_id, d.routing_error
+                  d.tunnel_host, d.tunnel_service, d.dns_record_id, d.routing_error
            FROM deployments d
            JOIN users u ON u.id = d.owner_id
            LEFT JOIN LATERAL (
@@ -144,7 +145,7 @@ pub async fn list(
                   d.subdomain, d.access_token, d.dockerfile, d.build_context, d.container_port,
                   d.health_path, d.memory_mb, d.cpu_millis, d.state, d.error,
                   d.current_release_id, p.port AS "port?", d.created_at, d.updated_at,
-                  d.tunnel_host, d.dns_record_id, d.routing_error
+                  d.tunnel_host, d.tunnel_service, d.dns_record_id, d.routing_error
            FROM deployments d
            JOIN users u ON u.id = d.owner_id
            LEFT JOIN LATERAL (
@@ -919,20 +920,21 @@ pub async fn remove_worker(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx
     Ok(())
 }
 
-/// Records what exists in Cloudflare for a deployment after an attempt to route it: the rule
-/// and record when they exist, the error when the attempt failed part way.
+/// Records what Slipway made in Cloudflare for a deployment, and the last attempt's error.
 pub async fn set_cloudflare_routing(
     db: impl PgExecutor<'_>,
     id: Uuid,
-    tunnel_host: Option<&str>,
+    rule: Option<(&str, &str)>,
     dns_record_id: Option<&str>,
     routing_error: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE deployments SET tunnel_host = $2, dns_record_id = $3, routing_error = $4
+        "UPDATE deployments
+         SET tunnel_host = $2, tunnel_service = $3, dns_record_id = $4, routing_error = $5
          WHERE id = $1",
         id,
-        tunnel_host,
+        rule.map(|(host, _)| host),
+        rule.map(|(_, service)| service),
         dns_record_id,
         routing_error
     )

@@ -1,32 +1,34 @@
-//! The Cloudflare side of routing: per host name, one ingress rule `<host> →
+//! The Cloudflare side of routing: per deployment, one ingress rule `<host> →
 //! http://127.0.0.1:<nginx port>` in a remotely-managed tunnel's configuration and one
-//! proxied CNAME `<host> → <tunnel id>.cfargotunnel.com`.
+//! proxied CNAME `<host> → <tunnel id>.cfargotunnel.com`, marked as Slipway's in its comment.
 //!
-//! DNS records go through the cloudflare crate's endpoints. The crate has no endpoint for
-//! tunnel configurations, so the two used here are declared on its client below. The
-//! configuration is one document shared with whatever else the operator routes through the
-//! tunnel: it is read, changed and written back as plain JSON, so fields Slipway does not model
-//! (other rules' `originRequest`, `warp-routing`…) survive untouched, and the read-change-write
-//! is serialized across processes by a PostgreSQL advisory lock.
+//! Calls go through the cloudflare crate's client, which speaks the v4 envelope. Deleting a
+//! record uses the crate's endpoint; the crate has no endpoint for tunnel configurations, and
+//! its DNS record type neither sends a comment nor survives fields Cloudflare drops, so those
+//! endpoints are declared here, decoding only what Slipway reads.
+//!
+//! The configuration is one document shared with whatever else the operator routes through
+//! the tunnel. It is read, changed and written back as plain JSON, so fields Slipway does not
+//! model (other rules' `originRequest`, `warp-routing`…) survive untouched, and every change is
+//! made under a PostgreSQL advisory lock ([`Cloudflare::lock`]) so that two Slipway processes
+//! never write over each other's rules.
 
-use std::{collections::HashSet, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
 use cloudflare::{
-    endpoints::dns::dns::{
-        CreateDnsRecord, CreateDnsRecordParams, DeleteDnsRecord, DnsContent, ListDnsRecords,
-        ListDnsRecordsParams,
-    },
+    endpoints::dns::dns::DeleteDnsRecord,
     framework::{
         auth::Credentials,
         client::{async_api::Client, ClientConfig},
         endpoint::{spec::EndpointSpec, Method, RequestBody},
-        response::{ApiFailure, ApiResult, ApiSuccess},
+        response::{ApiFailure, ApiResult, ApiSuccess, ResponseConverter},
         Environment,
     },
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
 
 use crate::server::config::{CloudflareSettings, Config};
 
@@ -34,6 +36,7 @@ use crate::server::config::{CloudflareSettings, Config};
 const CONFIG_LOCK: i64 = 0x736c_6970_7761_7901;
 /// The rule cloudflared needs last when the configuration had none.
 const CATCH_ALL: &str = "http_status:404";
+const PAGE: u32 = 500;
 
 pub struct Cloudflare {
     client: Client,
@@ -49,11 +52,31 @@ pub struct Cloudflare {
     local: tokio::sync::Mutex<()>,
 }
 
-/// What exists in Cloudflare for one host name.
+/// What Slipway made for one deployment, as recorded on its row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Made {
+    /// The ingress rule: host name and service.
+    pub rule: Option<(String, String)>,
+    pub record: Option<String>,
+}
+
+/// What exists in Cloudflare for a host name right now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Route {
     pub rule: bool,
     pub record: Option<String>,
+}
+
+/// One read of the tunnel and the zone: the tunnel's host rules (host → service) and the
+/// CNAMEs that point at the tunnel.
+pub struct Snapshot {
+    pub rules: HashMap<String, String>,
+    pub records: Vec<Record>,
+}
+
+/// The comment that marks a DNS record as made by Slipway for a deployment.
+pub fn marker(deployment: Uuid) -> String {
+    format!("slipway:{deployment}")
 }
 
 impl Cloudflare {
@@ -94,171 +117,89 @@ impl Cloudflare {
         &self.origin
     }
 
-    /// Adds whatever of the rule and the CNAME is missing. `route` says what exists when it
-    /// returns, also when it fails part way.
-    /// Nothing is added for a deployment that is gone or being deleted by the time the lock is
-    /// held, so a retry racing a delete cannot leave a rule behind.
-    pub async fn ensure(
-        &self,
-        deployment: uuid::Uuid,
-        host: &str,
-        route: &mut Route,
-    ) -> Result<(), String> {
-        let _local = self.local.lock().await;
-        let mut lock = self.lock().await?;
-        let wanted = sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM deployments WHERE id = $1 AND state <> 'deleting')
-               AS "wanted!""#,
-            deployment
-        )
-        .fetch_one(&mut *lock)
-        .await
-        .map_err(|e| format!("the database is not reachable: {e}"))?;
-        if !wanted {
-            return Err("the deployment is being deleted".into());
-        }
-        let mut config = self.configuration().await?;
-        let ingress = ingress_of(&mut config);
-        match ingress.iter().find(|r| hostname(r) == Some(host)) {
-            Some(rule) if service(rule) == Some(self.origin.as_str()) => {}
-            Some(rule) => {
-                return Err(format!(
-                    "the tunnel already routes {host} to {} (a rule Slipway did not make); \
-                     remove it in Cloudflare or pick another subdomain",
-                    service(rule).unwrap_or("another service")
-                ))
-            }
-            None => {
-                let at = ingress
-                    .iter()
-                    .position(|r| hostname(r).is_none_or(|h| h.contains('*')))
-                    .unwrap_or(ingress.len());
-                ingress.insert(at, json!({ "hostname": host, "service": self.origin }));
-                if ingress.last().and_then(hostname).is_some() {
-                    ingress.push(json!({ "service": CATCH_ALL }));
-                }
-                self.put_configuration(config).await?;
-            }
-        }
-        route.rule = true;
-
-        let existing = self.records(host).await?;
-        let id = match existing.into_iter().next() {
-            Some(id) => id,
-            None => {
-                self.call(
-                    "create the DNS record",
-                    &CreateDnsRecord {
-                        zone_identifier: &self.zone_id,
-                        params: CreateDnsRecordParams {
-                            ttl: Some(1), // automatic, as proxied records require
-                            priority: None,
-                            proxied: Some(true),
-                            name: host,
-                            content: DnsContent::CNAME {
-                                content: self.target.clone(),
-                            },
-                        },
-                    },
-                )
-                .await?
-                .result
-                .id
-            }
-        };
-        route.record = Some(id);
-        Ok(())
+    /// Holds the right to change the tunnel configuration and Slipway's records until the
+    /// returned value is committed or dropped, in this process and every other one.
+    pub async fn lock(&self) -> Result<Locked<'_>, String> {
+        let local = self.local.lock().await;
+        let unreachable = |e: sqlx::Error| format!("the database is not reachable: {e}");
+        let mut tx = self.db.begin().await.map_err(unreachable)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CONFIG_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(unreachable)?;
+        Ok(Locked {
+            cf: self,
+            tx,
+            _local: local,
+        })
     }
 
-    /// Removes the CNAME (the recorded one and any other pointing this host at the tunnel)
-    /// and the host's rule: the one Slipway made, or when `made_rule` is false only a rule
-    /// that routes to nginx. Each step is a no-op when already done.
-    pub async fn remove(
-        &self,
-        host: &str,
-        record: Option<&str>,
-        made_rule: bool,
-    ) -> Result<(), String> {
-        let _local = self.local.lock().await;
-        let _lock = self.lock().await?;
-        let mut ids: Vec<String> = record.into_iter().map(str::to_owned).collect();
-        for id in self.records(host).await? {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-        for id in &ids {
-            let deleted = self
-                .call(
-                    "delete the DNS record",
-                    &DeleteDnsRecord {
-                        zone_identifier: &self.zone_id,
-                        identifier: id,
-                    },
-                )
-                .await;
-            match deleted {
-                Ok(_) => {}
-                Err(e) if e.not_found => {}
-                Err(e) => return Err(e.message),
-            }
-        }
-
+    /// What exists for the deployment's host right now: a rule to nginx, a CNAME of ours.
+    pub async fn route(&self, deployment: Uuid, host: &str) -> Result<Route, String> {
         let mut config = self.configuration().await?;
-        let ingress = ingress_of(&mut config);
-        let before = ingress.len();
-        ingress.retain(|r| {
-            hostname(r) != Some(host) || !(made_rule || service(r) == Some(self.origin.as_str()))
-        });
-        if ingress.len() != before {
-            self.put_configuration(config).await?;
-        }
-        Ok(())
-    }
-
-    /// What exists for `host` right now.
-    pub async fn route(&self, host: &str) -> Result<Route, String> {
-        let rule = self.routed_hosts().await?.contains(host);
-        let record = self.records(host).await?.into_iter().next();
+        let rule = ingress_of(&mut config)
+            .iter()
+            .any(|r| hostname(r) == Some(host) && !has_path(r) && service(r) == Some(&self.origin));
+        let mark = marker(deployment);
+        let record = self
+            .records_named(host)
+            .await?
+            .into_iter()
+            .find(|r| r.is_ours(&mark, &self.target))
+            .map(|r| r.id);
         Ok(Route { rule, record })
     }
 
-    /// The host names the tunnel sends to nginx: one read for any number of deployments.
-    pub async fn routed_hosts(&self) -> Result<HashSet<String>, String> {
+    pub async fn snapshot(&self) -> Result<Snapshot, String> {
         let mut config = self.configuration().await?;
-        Ok(ingress_of(&mut config)
+        let rules = ingress_of(&mut config)
             .iter()
-            .filter(|r| service(r) == Some(self.origin.as_str()))
-            .filter_map(hostname)
-            .map(str::to_owned)
-            .collect())
+            .filter(|r| !has_path(r))
+            .filter_map(|r| Some((hostname(r)?.to_owned(), service(r)?.to_owned())))
+            .collect();
+        Ok(Snapshot {
+            rules,
+            records: self.tunnel_records().await?,
+        })
     }
 
-    /// Ids of the CNAMEs that point `host` at the tunnel.
-    async fn records(&self, host: &str) -> Result<Vec<String>, String> {
-        let found = self
-            .call(
-                "list DNS records",
-                &ListDnsRecords {
-                    zone_identifier: &self.zone_id,
-                    params: ListDnsRecordsParams {
-                        record_type: Some(DnsContent::CNAME {
-                            content: self.target.clone(),
-                        }),
-                        name: Some(host.to_owned()),
-                        per_page: Some(100),
-                        ..ListDnsRecordsParams::default()
+    /// Records named `host`, of any type.
+    async fn records_named(&self, host: &str) -> Result<Vec<Record>, String> {
+        self.list_records(&format!("name={host}")).await
+    }
+
+    /// Every CNAME that points at the tunnel.
+    pub async fn tunnel_records(&self) -> Result<Vec<Record>, String> {
+        self.list_records(&format!("type=CNAME&content={}", self.target))
+            .await
+    }
+
+    async fn list_records(&self, filter: &str) -> Result<Vec<Record>, String> {
+        let mut all = Vec::new();
+        for page in 1..=100u32 {
+            let got = self
+                .call(
+                    "list DNS records",
+                    &ListRecords {
+                        zone: &self.zone_id,
+                        query: format!("{filter}&per_page={PAGE}&page={page}"),
                     },
-                },
-            )
-            .await?
-            .result;
-        Ok(found
-            .into_iter()
-            .filter(|r| r.name.eq_ignore_ascii_case(host))
-            .filter(|r| matches!(&r.content, DnsContent::CNAME { content } if content.eq_ignore_ascii_case(&self.target)))
-            .map(|r| r.id)
-            .collect())
+                )
+                .await?;
+            let count = got.result.0.len();
+            all.extend(got.result.0);
+            let pages = got
+                .result_info
+                .as_ref()
+                .and_then(|i| i.get("total_pages"))
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            if u64::from(page) >= pages || count == 0 {
+                break;
+            }
+        }
+        Ok(all)
     }
 
     /// The tunnel's configuration document (`config`), empty when it never had one.
@@ -291,30 +232,174 @@ impl Cloudflare {
         Ok(())
     }
 
-    /// Holds the configuration lock until the returned transaction is dropped.
-    async fn lock(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, String> {
-        let mut tx = self
-            .db
-            .begin()
-            .await
-            .map_err(|e| format!("the database is not reachable: {e}"))?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(CONFIG_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| format!("the database is not reachable: {e}"))?;
-        Ok(tx)
+    async fn delete_record(&self, id: &str) -> Result<(), String> {
+        let deleted = self
+            .call(
+                "delete the DNS record",
+                &DeleteDnsRecord {
+                    zone_identifier: &self.zone_id,
+                    identifier: id,
+                },
+            )
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(e) if e.not_found => Ok(()), // already gone
+            Err(e) => Err(e.message),
+        }
     }
 
     async fn call<E>(&self, what: &str, endpoint: &E) -> Result<E::ResponseType, CallError>
     where
         E: EndpointSpec + Send + Sync,
-        E::ResponseType: cloudflare::framework::response::ResponseConverter<E::JsonResponse>,
+        E::ResponseType: ResponseConverter<E::JsonResponse>,
     {
         let result = self.client.request(endpoint).await;
         let outcome = if result.is_ok() { "ok" } else { "error" };
         metrics::counter!("cloudflare_api_requests_total", "outcome" => outcome).increment(1);
         result.map_err(|e| CallError::new(what, e))
+    }
+}
+
+/// Changes made while [`Cloudflare::lock`] is held; `tx` is the locked transaction, for
+/// recording what was made before the lock goes.
+pub struct Locked<'a> {
+    cf: &'a Cloudflare,
+    pub tx: Transaction<'static, Postgres>,
+    _local: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl Locked<'_> {
+    pub async fn commit(self) -> Result<(), String> {
+        self.tx
+            .commit()
+            .await
+            .map_err(|e| format!("the database is not reachable: {e}"))
+    }
+
+    /// Makes the rule `host → nginx` and a CNAME of ours for `host`, replacing what Slipway
+    /// made for the deployment under another host name or origin (BASE_DOMAIN or nginx's
+    /// port changed). `made` says what exists when it returns, also when it fails part way.
+    pub async fn ensure(
+        &mut self,
+        deployment: Uuid,
+        host: &str,
+        made: &mut Made,
+    ) -> Result<(), String> {
+        let cf = self.cf;
+        let wanted = (host.to_owned(), cf.origin.clone());
+        let mut config = cf.configuration().await?;
+        let ingress = ingress_of(&mut config);
+        let before = ingress.len();
+        if let Some(previous) = made.rule.as_ref().filter(|p| **p != wanted) {
+            ingress.retain(|r| !is_rule(r, previous));
+        }
+        let replaced = ingress.len() != before;
+        match ingress
+            .iter()
+            .find(|r| hostname(r) == Some(host) && !has_path(r))
+        {
+            Some(rule) if service(rule) == Some(&cf.origin) => {
+                if replaced {
+                    cf.put_configuration(config).await?;
+                }
+            }
+            Some(rule) => {
+                return Err(format!(
+                    "the tunnel already routes {host} to {} (a rule Slipway did not make); \
+                     remove it in Cloudflare or pick another subdomain",
+                    service(rule).unwrap_or("another service")
+                ))
+            }
+            None => {
+                let at = ingress
+                    .iter()
+                    .position(|r| hostname(r).is_none_or(|h| h.contains('*')))
+                    .unwrap_or(ingress.len());
+                ingress.insert(at, json!({ "hostname": host, "service": cf.origin }));
+                if ingress.last().and_then(hostname).is_some() {
+                    ingress.push(json!({ "service": CATCH_ALL }));
+                }
+                cf.put_configuration(config).await?;
+            }
+        }
+        made.rule = Some(wanted);
+
+        let mark = marker(deployment);
+        let named = cf.records_named(host).await?;
+        if let Some(old) = made.record.clone() {
+            if !named.iter().any(|r| r.id == old) {
+                cf.delete_record(&old).await?; // made for another host name
+                made.record = None;
+            }
+        }
+        if let Some(ours) = named.iter().find(|r| r.is_ours(&mark, &cf.target)) {
+            made.record = Some(ours.id.clone());
+            return Ok(());
+        }
+        if let Some(other) = named.first() {
+            return Err(format!(
+                "{host} already has a DNS record Slipway did not make ({} {}); \
+                 remove it in Cloudflare or pick another subdomain",
+                other.kind,
+                other.content.as_deref().unwrap_or("")
+            ));
+        }
+        let created = cf
+            .call(
+                "create the DNS record",
+                &CreateRecord {
+                    zone: &cf.zone_id,
+                    body: json!({
+                        "type": "CNAME",
+                        "name": host,
+                        "content": cf.target,
+                        "proxied": true,
+                        "ttl": 1,
+                        "comment": format!("{mark} (made by Slipway; removed with the deployment)"),
+                    })
+                    .to_string(),
+                },
+            )
+            .await?;
+        made.record = Some(created.result.id);
+        Ok(())
+    }
+
+    /// Removes the deployment's CNAMEs (the recorded one and any other carrying its marker)
+    /// and its rule: the recorded one, or one routing `host` to nginx, made before a crash
+    /// kept the record from being written. Nothing else. Each step is a no-op when done.
+    pub async fn remove(
+        &mut self,
+        deployment: Uuid,
+        host: &str,
+        made: &mut Made,
+    ) -> Result<(), String> {
+        let cf = self.cf;
+        let mark = marker(deployment);
+        let mut ids: Vec<String> = made.record.iter().cloned().collect();
+        for record in cf.tunnel_records().await? {
+            if record.is_ours(&mark, &cf.target) && !ids.contains(&record.id) {
+                ids.push(record.id);
+            }
+        }
+        for id in &ids {
+            cf.delete_record(id).await?;
+        }
+        made.record = None;
+
+        let mut config = cf.configuration().await?;
+        let ingress = ingress_of(&mut config);
+        let before = ingress.len();
+        let fallback = (host.to_owned(), cf.origin.clone());
+        ingress.retain(|r| {
+            !is_rule(r, made.rule.as_ref().unwrap_or(&fallback)) && !is_rule(r, &fallback)
+        });
+        if ingress.len() != before {
+            cf.put_configuration(config).await?;
+        }
+        made.rule = None;
+        Ok(())
     }
 }
 
@@ -389,6 +474,101 @@ fn service(rule: &Value) -> Option<&str> {
     rule.get("service").and_then(Value::as_str)
 }
 
+fn has_path(rule: &Value) -> bool {
+    rule.get("path")
+        .and_then(Value::as_str)
+        .is_some_and(|p| !p.is_empty())
+}
+
+/// `rule` is exactly the host-wide rule `host → service`.
+fn is_rule(rule: &Value, (host, to): &(String, String)) -> bool {
+    hostname(rule) == Some(host.as_str()) && service(rule) == Some(to.as_str()) && !has_path(rule)
+}
+
+/// A DNS record, as far as Slipway reads one.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+impl Record {
+    pub fn is_ours(&self, mark: &str, target: &str) -> bool {
+        self.kind == "CNAME"
+            && self
+                .content
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(target))
+            && self
+                .comment
+                .as_deref()
+                .is_some_and(|c| c.split_whitespace().next() == Some(mark))
+    }
+}
+
+impl ApiResult for Record {}
+
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+struct Records(Vec<Record>);
+
+impl ApiResult for Records {}
+
+/// `GET zones/{zone}/dns_records?…`.
+#[derive(Debug)]
+struct ListRecords<'a> {
+    zone: &'a str,
+    /// Host names and the tunnel target are DNS names: nothing in them needs escaping.
+    query: String,
+}
+
+impl EndpointSpec for ListRecords<'_> {
+    type JsonResponse = Records;
+    type ResponseType = ApiSuccess<Records>;
+
+    fn method(&self) -> Method {
+        Method::GET
+    }
+
+    fn path(&self) -> String {
+        format!("zones/{}/dns_records", self.zone)
+    }
+
+    fn query(&self) -> Option<String> {
+        Some(self.query.clone())
+    }
+}
+
+/// `POST zones/{zone}/dns_records`.
+#[derive(Debug)]
+struct CreateRecord<'a> {
+    zone: &'a str,
+    body: String,
+}
+
+impl EndpointSpec for CreateRecord<'_> {
+    type JsonResponse = Record;
+    type ResponseType = ApiSuccess<Record>;
+
+    fn method(&self) -> Method {
+        Method::POST
+    }
+
+    fn path(&self) -> String {
+        format!("zones/{}/dns_records", self.zone)
+    }
+
+    fn body(&self) -> Option<RequestBody<'_>> {
+        Some(RequestBody::Json(self.body.clone()))
+    }
+}
+
 /// `GET accounts/{account}/cfd_tunnel/{tunnel}/configurations`.
 #[derive(Debug)]
 struct GetConfiguration<'a> {
@@ -453,19 +633,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ingress_is_made_when_missing_and_rules_are_read_by_host_and_service() {
+    fn rules_are_matched_by_host_service_and_no_path() {
         let mut config = Map::new();
         assert!(ingress_of(&mut config).is_empty());
         let mut config: Map<String, Value> = serde_json::from_value(json!({
             "ingress": [
+                { "hostname": "a.example.com", "path": "/api", "service": "http://127.0.0.1:80" },
                 { "hostname": "a.example.com", "service": "http://127.0.0.1:80" },
                 { "hostname": "", "service": "http_status:404" }
             ]
         }))
         .unwrap();
         let rules = ingress_of(&mut config);
-        assert_eq!(hostname(&rules[0]), Some("a.example.com"));
-        assert_eq!(hostname(&rules[1]), None);
-        assert_eq!(service(&rules[1]), Some(CATCH_ALL));
+        let ours = ("a.example.com".to_owned(), "http://127.0.0.1:80".to_owned());
+        assert!(!is_rule(&rules[0], &ours), "a path rule is someone else's");
+        assert!(is_rule(&rules[1], &ours));
+        assert_eq!(hostname(&rules[2]), None);
+        assert_eq!(service(&rules[2]), Some(CATCH_ALL));
+    }
+
+    #[test]
+    fn only_marked_cnames_to_the_tunnel_are_ours() {
+        let id = Uuid::nil();
+        let mark = marker(id);
+        let record = |kind: &str, content: &str, comment: Option<&str>| Record {
+            id: "r".into(),
+            name: "a.example.com".into(),
+            kind: kind.into(),
+            content: Some(content.into()),
+            comment: comment.map(str::to_owned),
+        };
+        let target = "t.cfargotunnel.com";
+        let note = format!("{mark} (made by Slipway)");
+        assert!(record("CNAME", target, Some(&note)).is_ours(&mark, target));
+        assert!(!record("CNAME", target, None).is_ours(&mark, target));
+        assert!(!record("CNAME", target, Some("slipway:other")).is_ours(&mark, target));
+        assert!(!record("CNAME", "elsewhere.example", Some(&note)).is_ours(&mark, target));
+        assert!(!record("TXT", target, Some(&note)).is_ours(&mark, target));
     }
 }

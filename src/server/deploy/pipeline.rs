@@ -420,12 +420,12 @@ impl Run<'_> {
             .system(&format!("nginx routes {host} to 127.0.0.1:{host_port}"))
             .await;
         if !super::tunnel::is_published(self.state, &self.d) {
-            match super::tunnel::publish(self.state, &self.d).await {
-                Ok(Some(route)) => {
+            match super::tunnel::publish(self.state, self.d.id).await {
+                Ok(Some(made)) => {
                     self.log
                         .system(&format!(
                             "Cloudflare Tunnel routes {host} (CNAME record {})",
-                            route.record.as_deref().unwrap_or("?")
+                            made.record.as_deref().unwrap_or("?")
                         ))
                         .await
                 }

@@ -96,11 +96,12 @@ pub async fn reconcile(state: &AppState) -> Result<(), String> {
         }
     }
 
-    remove_orphans(state).await?;
-    restore_running(state).await?;
+    // Cloudflare routes are repaired even when Docker cannot be reached.
+    let docker = remove_orphans(state).await;
+    let running = restore_running(state).await;
     let deployments = db::list(&state.db, None).await.map_err(|e| e.to_string())?;
     super::tunnel::repair(state, &deployments).await;
-    Ok(())
+    docker.and(running)
 }
 
 /// Marks a release whose worker died (or stopped) as failed and clears what it left behind.

@@ -465,7 +465,7 @@ pub async fn routing(state: &AppState, user: &UserRow, id: &str) -> Result<Routi
     let host = host_name(&state.config, &row.subdomain);
     let (cloudflare, cloudflare_error) = match state.cloudflare.as_deref() {
         None => (Default::default(), None),
-        Some(cf) => match cf.route(&host).await {
+        Some(cf) => match cf.route(row.id, &host).await {
             Ok(route) => (route, row.routing_error),
             Err(e) => (Default::default(), Some(e)),
         },
@@ -1011,9 +1011,7 @@ async fn remove_everything(state: &AppState, id: Uuid) -> Result<(), String> {
             Err(e) => return Err(format!("{} cannot be removed: {e}", dir.display())),
         }
     }
-    if let Some(row) = db::find(&state.db, id).await.map_err(|e| e.to_string())? {
-        super::tunnel::unpublish(state, &row).await?;
-    }
+    super::tunnel::unpublish(state, id).await?;
     state.nginx.remove(id).await?;
     let mut tx = state.db.begin().await.map_err(|e| e.to_string())?;
     db::release_ports(&mut *tx, id)

@@ -41,6 +41,8 @@ struct Inner {
     version: u64,
     records: Vec<Value>,
     faults: Vec<Fault>,
+    /// How long reading the tunnel configuration takes, to widen race windows.
+    read_delay: std::time::Duration,
     /// Method and path of every call that reached it, in order.
     calls: Vec<(String, String)>,
     next_id: u64,
@@ -161,6 +163,11 @@ impl CloudflareStandIn {
         });
     }
 
+    /// Every read of the tunnel configuration takes this long from now on.
+    pub fn slow_reads(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().read_delay = delay;
+    }
+
     /// Someone changed the configuration in the dashboard.
     pub fn replace_config(&self, config: Value) {
         let mut state = self.inner.lock().unwrap();
@@ -184,21 +191,20 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-/// A DNS record as the API returns it, from the fields a client sends.
+/// A DNS record as the API returns it today (no `zone_id`, `zone_name` or `locked`, which it
+/// has dropped), from the fields a client sends.
 fn record(id: &str, fields: &Value) -> Value {
     let at = now();
     json!({
         "id": id,
-        "zone_id": ZONE,
-        "zone_name": "localhost",
         "name": fields["name"].as_str().unwrap_or_default().to_ascii_lowercase(),
         "type": fields["type"],
         "content": fields["content"],
         "proxiable": true,
         "proxied": fields["proxied"].as_bool().unwrap_or(false),
         "ttl": fields["ttl"].as_u64().unwrap_or(1),
-        "locked": false,
-        "meta": { "auto_added": false, "managed_by_apps": false, "managed_by_argo_tunnel": false },
+        "settings": {},
+        "meta": {},
         "comment": fields.get("comment").cloned().unwrap_or(Value::Null),
         "tags": [],
         "created_on": at,
@@ -267,6 +273,8 @@ async fn get_configuration(
     if !tunnel_exists(&account, &tunnel) {
         return failure(StatusCode::NOT_FOUND, 1003, "Tunnel not found");
     }
+    let delay = inner.lock().unwrap().read_delay;
+    tokio::time::sleep(delay).await;
     let state = inner.lock().unwrap();
     success(json!({
         "account_id": ACCOUNT,
@@ -438,10 +446,17 @@ async fn delete_record(
     State(inner): State<Shared>,
     Path((zone, id)): Path<(String, String)>,
 ) -> Response {
+    if zone != ZONE {
+        return failure(
+            StatusCode::NOT_FOUND,
+            7003,
+            "Could not route to /zones/…/dns_records, perhaps your object identifier is invalid?",
+        );
+    }
     let mut state = inner.lock().unwrap();
     let before = state.records.len();
     state.records.retain(|r| r["id"] != id.as_str());
-    if zone != ZONE || state.records.len() == before {
+    if state.records.len() == before {
         return failure(StatusCode::NOT_FOUND, 81044, "Record does not exist.");
     }
     success(json!({ "id": id }))
