@@ -11,6 +11,7 @@ pub mod docker;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod live;
 pub mod nginx;
 pub mod redis;
 pub mod startup;

@@ -129,6 +129,7 @@ impl Application {
             .await
             .map_err(StartupError::Postgres)?;
         let redis = redis::connect(&config).await?;
+        let live = crate::server::live::Hub::start(&config, redis.clone()).await?;
         let docker = Arc::new(docker::Engine::new(config.docker_host.clone()));
         if let Err(e) = docker.client().await {
             tracing::warn!(error = %e, "Docker engine not reachable at start-up; /health will report it");
@@ -188,6 +189,7 @@ impl Application {
             instance_id,
             cipher: Arc::new(Cipher::new(&config_secret, &config_previous)),
             deployer: Arc::new(Deployer::new(build_concurrency)),
+            live,
             cloudflare,
         };
         Ok(Self { listener, state })
@@ -216,8 +218,12 @@ impl Application {
         )
         .with_graceful_shutdown({
             let stopping = stopping.clone();
+            let live = self.state.live.clone();
             async move {
                 shutdown.await;
+                // Live streams never finish by themselves: end them so viewers reconnect
+                // (to another process, or to this one once it is back) and shutdown is quick.
+                live.close();
                 stopping.notify_one();
             }
         });
@@ -230,6 +236,7 @@ impl Application {
         }
         deployer.stop(&self.state).await;
         self.state.db.close().await;
+        self.state.live.stop().await;
         if let Err(e) = self.state.redis.quit().await {
             tracing::debug!(error = %e, "closing the Redis pool");
         }

@@ -32,6 +32,8 @@ pub struct AppState {
     /// Seals env values and repository tokens at rest.
     pub cipher: Arc<Cipher>,
     pub deployer: Arc<Deployer>,
+    /// Live fan-out of logs and events between processes.
+    pub live: Arc<super::live::Hub>,
     /// Tunnel and DNS routing, when `CLOUDFLARE_*` is configured.
     pub cloudflare: Option<Arc<Cloudflare>>,
 }

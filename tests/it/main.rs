@@ -10,4 +10,5 @@ mod cloudflare;
 mod deployments;
 mod health;
 mod http_basics;
+mod live;
 mod routing;

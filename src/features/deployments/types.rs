@@ -270,3 +270,33 @@ pub struct RoutingInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudflare_error: Option<String>,
 }
+
+/// `GET /api/v1/events`, event `deployment`: a deployment the viewer can see changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentEvent {
+    pub deployment_id: String,
+    pub state: DeploymentState,
+    /// The newest release (the one in the pipeline while deploying).
+    pub release_id: Option<String>,
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The whole deployment as `GET /api/v1/deployments/{id}` shows it now.
+    pub deployment: Deployment,
+}
+
+/// `GET /api/v1/events`, event `deleted`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentDeleted {
+    pub deployment_id: String,
+}
+
+/// A line of a runtime log stream (`kind=runtime`); its SSE id is `ts`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeLine {
+    /// Docker's timestamp, RFC 3339 with nanoseconds.
+    pub ts: String,
+    /// `stdout` or `stderr`.
+    pub stream: String,
+    pub line: String,
+}

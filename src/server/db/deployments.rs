@@ -716,18 +716,45 @@ pub async fn append_log(
     seqs: &[i32],
     streams: &[String],
     lines: &[String],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
+) -> Result<DateTime<Utc>, sqlx::Error> {
+    // Every row of one insert gets the same `now()`: one is enough to return.
+    let stored = sqlx::query_scalar!(
         "INSERT INTO build_logs (release_id, seq, stream, line)
-         SELECT $1, * FROM UNNEST($2::int4[], $3::text[], $4::text[])",
+         SELECT $1, * FROM UNNEST($2::int4[], $3::text[], $4::text[])
+         RETURNING ts",
         release,
         seqs,
         streams,
         lines
     )
-    .execute(db)
+    .fetch_all(db)
     .await?;
-    Ok(())
+    Ok(stored.into_iter().next().unwrap_or_else(Utc::now))
+}
+
+pub async fn end_log(db: impl PgExecutor<'_>, release: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE releases SET log_ended_at = now() WHERE id = $1 AND log_ended_at IS NULL",
+        release
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// Whether the log has its last line: ended, or the release is gone, or it left the pipeline
+/// long ago (a process that stopped between the two never marked it).
+pub async fn log_ended(db: impl PgExecutor<'_>, release: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT COALESCE((
+               SELECT log_ended_at IS NOT NULL
+                   OR (state IN ('running', 'failed', 'superseded')
+                       AND finished_at < now() - interval '1 minute')
+               FROM releases WHERE id = $1), true) AS "ended!""#,
+        release
+    )
+    .fetch_one(db)
+    .await
 }
 
 pub async fn last_log_seq(db: impl PgExecutor<'_>, release: Uuid) -> Result<i32, sqlx::Error> {

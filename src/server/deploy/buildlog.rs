@@ -1,17 +1,28 @@
 //! A release's build log: Slipway's own step messages and the build's output, redacted, in
 //! order, in PostgreSQL. Writing the log never fails a build: a lost line is logged instead.
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::redact::Redactor;
-use crate::server::db::deployments as db;
+use crate::{
+    features::deployments::types::LogLine,
+    server::{
+        db::deployments as db,
+        live::{build_log, hub::Hub},
+        AppState,
+    },
+};
 
 /// Longer lines are cut: a minified bundle echoed by a build must not fill the database.
 const MAX_LINE: usize = 8 * 1024;
 
 pub struct BuildLog {
     db: PgPool,
+    /// Viewers following the log live hear of each line once it is stored.
+    hub: Arc<Hub>,
     release: Uuid,
     seq: i32,
     redactor: Redactor,
@@ -19,13 +30,15 @@ pub struct BuildLog {
 
 impl BuildLog {
     /// Continues after the last stored line, so a retried step appends instead of clashing.
-    pub async fn open(db: PgPool, release: Uuid, redactor: Redactor) -> Self {
+    pub async fn open(state: &AppState, release: Uuid, redactor: Redactor) -> Self {
+        let db = state.db.clone();
         let seq = db::last_log_seq(&db, release).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, %release, "reading the build log position");
             0
         });
         Self {
             db,
+            hub: state.live.clone(),
             release,
             seq,
             redactor,
@@ -67,8 +80,31 @@ impl BuildLog {
             }
             texts.push(text);
         }
-        if let Err(e) = db::append_log(&self.db, self.release, &seqs, &streams, &texts).await {
-            tracing::warn!(error = %e, release = %self.release, "writing the build log");
+        match db::append_log(&self.db, self.release, &seqs, &streams, &texts).await {
+            Ok(ts) => {
+                let ts = ts.to_rfc3339();
+                let lines = seqs
+                    .into_iter()
+                    .zip(streams)
+                    .zip(texts)
+                    .map(|((seq, stream), line)| LogLine {
+                        seq,
+                        ts: ts.clone(),
+                        stream,
+                        line,
+                    })
+                    .collect();
+                build_log::published(&self.hub, self.release, lines).await;
+            }
+            Err(e) => tracing::warn!(error = %e, release = %self.release, "writing the build log"),
         }
+    }
+
+    /// Tells live viewers the log is complete: the release left the pipeline.
+    pub async fn end(&self) {
+        if let Err(e) = db::end_log(&self.db, self.release).await {
+            tracing::warn!(error = %e, release = %self.release, "marking the build log complete");
+        }
+        build_log::ended(&self.hub, self.release).await;
     }
 }

@@ -196,6 +196,8 @@ pub struct BuildSpec<'a> {
     pub build_args: HashMap<String, String>,
     pub memory_mb: u32,
     pub cpus: f64,
+    /// Build every step again instead of reusing cached layers.
+    pub no_cache: bool,
 }
 
 /// Builds the image, writing each output line to `log`. The error is the engine's
@@ -205,6 +207,7 @@ pub async fn build(docker: &Docker, spec: BuildSpec<'_>, log: &mut BuildLog) -> 
     let options = BuildImageOptionsBuilder::new()
         .dockerfile(spec.dockerfile)
         .t(spec.tag)
+        .nocache(spec.no_cache)
         .rm(true)
         .forcerm(true)
         .memory(memory)

@@ -20,6 +20,7 @@ use super::{
 };
 use crate::server::{
     db::deployments::{self as db, DeploymentRow, ReleaseRow},
+    live,
     nginx::Site,
     AppState,
 };
@@ -147,6 +148,7 @@ pub async fn show_failure(
     if let Err(e) = result {
         tracing::error!(error = %e, %deployment, "recording a failed release");
     }
+    live::events::changed(state, deployment).await;
 }
 
 pub fn redactor(env: &[(String, String)], token: Option<&str>) -> Redactor {
@@ -231,12 +233,7 @@ pub async fn run(state: &AppState, release: ReleaseRow) {
         Ok((env, token)) => (env, token, None),
         Err(problem) => (Vec::new(), None, Some(problem)),
     };
-    let log = BuildLog::open(
-        state.db.clone(),
-        release.id,
-        redactor(&env, token.as_deref()),
-    )
-    .await;
+    let log = BuildLog::open(state, release.id, redactor(&env, token.as_deref())).await;
     let mut run = Run {
         state,
         d,
@@ -285,6 +282,7 @@ impl Run<'_> {
             self.fenced = true;
             return Err(self.fail("the release was cancelled"));
         }
+        live::events::changed(self.state, self.d.id).await;
         Ok(())
     }
 
@@ -307,6 +305,7 @@ impl Run<'_> {
             self.fenced = true;
             return Err(self.fail("the release was cancelled"));
         }
+        crate::server::live::events::changed(self.state, self.d.id).await;
         let (docker, tag) = match self.r.source_release_id {
             Some(source) => self.reuse_image(source).await?,
             None => self.clone_and_build().await?,
@@ -482,61 +481,71 @@ impl Run<'_> {
         // Building.
         self.advance("building").await?;
         let docker = self.docker().await?;
-        let packed = {
-            let (dir, context, dockerfile) = (
-                dir.clone(),
-                self.d.build_context.clone(),
-                self.d.dockerfile.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                engine::context_archive(&dir, &context, &dockerfile)
-            })
-            .await
-            .map_err(|e| self.fail(format!("packing the build context panicked: {e}")))?
-            .map_err(|e| self.fail(e))?
-        };
         let tag = engine::image_tag(self.d.id, self.r.number);
-        self.log
-            .system(&format!(
-                "Building image {tag} from {} (context {}, {} KiB; limits {} MiB, {} CPUs)",
-                self.d.dockerfile,
-                self.d.build_context,
-                packed.archive.len() / 1024,
-                settings.build_memory_mb,
-                settings.build_cpus
-            ))
-            .await;
-        let spec = BuildSpec {
-            context: packed.archive,
-            dockerfile: &packed.dockerfile,
-            tag: &tag,
-            labels: engine::labels(self.state.instance_id, self.d.id, self.r.id),
-            build_args: self
-                .env
-                .iter()
-                .filter(|(k, _)| packed.declared_args.contains(k))
-                .cloned()
-                .collect(),
-            memory_mb: settings.build_memory_mb,
-            cpus: settings.build_cpus,
-        };
-        let started = Instant::now();
         // The image may exist in part even when the build fails: always clean it up.
         self.image = Some(tag.clone());
-        let built = tokio::time::timeout(
-            settings.build_timeout,
-            engine::build(&docker, spec, &mut self.log),
-        )
-        .await;
-        match built {
-            Err(_) => {
-                return Err(self.fail(format!(
-                    "the build took longer than {} seconds (BUILD_TIMEOUT_SECS)",
-                    settings.build_timeout.as_secs()
-                )))
+        let started = Instant::now();
+        for attempt in 0.. {
+            let packed = {
+                let (dir, context, dockerfile) = (
+                    dir.clone(),
+                    self.d.build_context.clone(),
+                    self.d.dockerfile.clone(),
+                );
+                tokio::task::spawn_blocking(move || {
+                    engine::context_archive(&dir, &context, &dockerfile)
+                })
+                .await
+                .map_err(|e| self.fail(format!("packing the build context panicked: {e}")))?
+                .map_err(|e| self.fail(e))?
+            };
+            self.log
+                .system(&format!(
+                    "Building image {tag} from {} (context {}, {} KiB; limits {} MiB, {} CPUs)",
+                    self.d.dockerfile,
+                    self.d.build_context,
+                    packed.archive.len() / 1024,
+                    settings.build_memory_mb,
+                    settings.build_cpus
+                ))
+                .await;
+            let spec = BuildSpec {
+                context: packed.archive,
+                dockerfile: &packed.dockerfile,
+                tag: &tag,
+                labels: engine::labels(self.state.instance_id, self.d.id, self.r.id),
+                build_args: self
+                    .env
+                    .iter()
+                    .filter(|(k, _)| packed.declared_args.contains(k))
+                    .cloned()
+                    .collect(),
+                memory_mb: settings.build_memory_mb,
+                cpus: settings.build_cpus,
+                no_cache: attempt > 0,
+            };
+            let built = tokio::time::timeout(
+                settings.build_timeout.saturating_sub(started.elapsed()),
+                engine::build(&docker, spec, &mut self.log),
+            )
+            .await;
+            match built {
+                Err(_) => {
+                    return Err(self.fail(format!(
+                        "the build took longer than {} seconds (BUILD_TIMEOUT_SECS)",
+                        settings.build_timeout.as_secs()
+                    )))
+                }
+                // Another image sharing cached layers with this build was removed while it
+                // ran (a deployment deleted, old images pruned): once more, without the cache.
+                Ok(Err(message)) if attempt == 0 && message.contains("unknown parent image ID") => {
+                    self.log
+                        .system("Docker's build cache changed during the build (an image it shared layers with was removed); building again without the cache")
+                        .await;
+                }
+                Ok(Err(message)) => return Err(self.fail(message)),
+                Ok(Ok(())) => break,
             }
-            Ok(Err(message)) => return Err(self.fail(message)),
-            Ok(Ok(())) => {}
         }
         let _ = db::set_release_image(&self.state.db, self.r.id, &tag).await;
         self.log
@@ -696,6 +705,8 @@ impl Run<'_> {
             Ok(()) => self.went_live().await,
             Err(failure) => self.failed(failure).await,
         }
+        self.log.end().await;
+        live::events::changed(state, self.d.id).await;
     }
 
     async fn went_live(&mut self) {

@@ -111,7 +111,7 @@ pub async fn interrupt(state: &AppState, release: &ReleaseRow) {
         release.state.replace('_', " ")
     );
     tracing::warn!(release = %release.id, "{error}");
-    let mut log = BuildLog::open(state.db.clone(), release.id, Redactor::default()).await;
+    let mut log = BuildLog::open(state, release.id, Redactor::default()).await;
     log.line("stderr", &format!("✗ {error}")).await;
     if let Ok(docker) = state.docker.client().await {
         let _ = engine::remove_container(&docker, &engine::container_name(release.id)).await;
@@ -121,6 +121,7 @@ pub async fn interrupt(state: &AppState, release: &ReleaseRow) {
     let _ = tokio::fs::remove_dir_all(pipeline::work_dir(state, release.id)).await;
     let _ = db::finish_release(&state.db, release.id, "failed", Some(&error)).await;
     let _ = db::clear_release_image(&state.db, release.id).await;
+    log.end().await;
     if let Ok(Some(d)) = db::find(&state.db, release.deployment_id).await {
         let still_serving = d.current_release_id.is_some_and(|c| c != release.id);
         pipeline::show_failure(state, d.id, still_serving, release.number, &error).await;
@@ -260,6 +261,7 @@ async fn restore_running(state: &AppState) -> Result<(), String> {
                         Some(&format!("Routing failed: {e}")),
                     )
                     .await;
+                    crate::server::live::events::changed(state, d.id).await;
                 }
             }
         }
@@ -290,6 +292,7 @@ async fn restore_running(state: &AppState) -> Result<(), String> {
                         )),
                     )
                     .await;
+                    crate::server::live::events::changed(state, d.id).await;
                 }
             }
         }
@@ -347,8 +350,7 @@ pub async fn recreate(
     db::set_release_container(&state.db, release.id, Some(&id), None)
         .await
         .map_err(|e| e.to_string())?;
-    let mut log =
-        BuildLog::open(state.db.clone(), release.id, pipeline::redactor(&env, None)).await;
+    let mut log = BuildLog::open(state, release.id, pipeline::redactor(&env, None)).await;
     log.system("The container was missing; recreated it from the release's image")
         .await;
     Ok(())

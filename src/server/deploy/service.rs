@@ -31,7 +31,7 @@ use crate::{
             users::UserRow,
         },
         error::internal,
-        AppState,
+        live, AppState,
     },
 };
 
@@ -141,13 +141,20 @@ async fn views(
         .collect())
 }
 
-async fn view(state: &AppState, id: Uuid) -> Result<Deployment, AppError> {
+pub(crate) async fn view(state: &AppState, id: Uuid) -> Result<Deployment, AppError> {
     let mut conn = state
         .db
         .acquire()
         .await
         .map_err(|e| internal("acquire", e))?;
     view_in(state, &mut conn, id).await
+}
+
+/// The deployment after a change, told to live viewers too.
+async fn changed_view(state: &AppState, id: Uuid) -> Result<Deployment, AppError> {
+    let deployment = view(state, id).await?;
+    live::events::announce(state, &deployment).await;
+    Ok(deployment)
 }
 
 async fn view_in(
@@ -163,7 +170,11 @@ async fn view_in(
 }
 
 /// The deployment, if `user` may see it; "not found" for everyone else's.
-async fn load_for(state: &AppState, user: &UserRow, id: &str) -> Result<DeploymentRow, AppError> {
+pub(crate) async fn load_for(
+    state: &AppState,
+    user: &UserRow,
+    id: &str,
+) -> Result<DeploymentRow, AppError> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
     let row = db::find(&state.db, id)
         .await
@@ -334,6 +345,7 @@ pub async fn create(
     // Read before the worker can claim it: the answer shows the deployment as queued.
     let created = view_in(state, &mut tx, id).await?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
+    live::events::announce(state, &created).await;
 
     auth::audit(
         state,
@@ -724,7 +736,7 @@ pub async fn update(
     if rebuild {
         state.deployer.wake();
     }
-    view(state, row.id).await
+    changed_view(state, row.id).await
 }
 
 /// `POST .../redeploy`: builds the branch's newest commit.
@@ -743,7 +755,7 @@ pub async fn redeploy(state: &AppState, user: &UserRow, id: &str) -> Result<Depl
     }
     tx.commit().await.map_err(|e| internal("commit", e))?;
     state.deployer.wake();
-    view(state, row.id).await
+    changed_view(state, row.id).await
 }
 
 /// `POST .../rollback {release_id}`: runs an earlier release's image again, with the
@@ -793,7 +805,7 @@ pub async fn rollback(
     )
     .await?;
     state.deployer.wake();
-    view(state, row.id).await
+    changed_view(state, row.id).await
 }
 
 #[derive(Clone, Copy)]
@@ -858,13 +870,13 @@ pub async fn power(
             db::set_state(&state.db, row.id, "running", None)
                 .await
                 .map_err(|e| internal("set state", e))?;
-            return view(state, row.id).await;
+            return changed_view(state, row.id).await;
         }
         _ => {
             db::set_state(&state.db, row.id, "stopped", None)
                 .await
                 .map_err(|e| internal("set state", e))?;
-            return view(state, row.id).await;
+            return changed_view(state, row.id).await;
         }
     };
     let (result, next) = match action {
@@ -884,7 +896,7 @@ pub async fn power(
     db::set_state(&state.db, row.id, next, None)
         .await
         .map_err(|e| internal("set state", e))?;
-    view(state, row.id).await
+    changed_view(state, row.id).await
 }
 
 /// `DELETE /api/v1/deployments/{id}`: marks the deployment and removes it in the
@@ -902,6 +914,7 @@ pub async fn delete(
     {
         return Err(AppError::NotFound);
     }
+    live::events::changed(state, row.id).await;
     auth::audit(
         state,
         Some(user.id),
@@ -958,10 +971,20 @@ pub async fn finish_delete(state: &AppState, id: Uuid) -> Result<(), String> {
     let Some(_guard) = state.deployer.deleting(id) else {
         return Ok(()); // Another task is already at it.
     };
+    let owner = match db::find(&state.db, id).await {
+        Ok(Some(row)) => row.owner_id,
+        Ok(None) => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
     let outcome = remove_everything(state, id).await;
-    if let Err(message) = &outcome {
-        let _ =
-            db::set_delete_error(&state.db, id, &format!("Delete did not finish: {message}")).await;
+    match &outcome {
+        Ok(()) => live::events::deleted(state, id, owner).await,
+        Err(message) => {
+            let _ =
+                db::set_delete_error(&state.db, id, &format!("Delete did not finish: {message}"))
+                    .await;
+            live::events::changed(state, id).await;
+        }
     }
     outcome
 }

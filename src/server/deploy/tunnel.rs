@@ -58,6 +58,9 @@ pub async fn publish(state: &AppState, id: Uuid) -> Result<Option<Made>, String>
     .await
     .map_err(|e| format!("the database is not reachable: {e}"))?;
     lock.commit().await?;
+    if error != d.routing_error {
+        crate::server::live::events::changed(state, d.id).await;
+    }
     match outcome {
         Ok(()) => Ok(Some(made)),
         Err(e) => {

@@ -36,6 +36,10 @@ impl Browser {
         }
     }
 
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let response = self
             .client

@@ -5,6 +5,7 @@ pub mod cloudflare;
 pub mod env;
 pub mod fixtures;
 pub mod services;
+pub mod sse;
 pub mod wait;
 
 pub use app::TestApp;

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod deployments;
+mod streams;
 
 use axum::{
     extract::{rejection::JsonRejection, FromRequest, FromRequestParts, Request},
@@ -92,6 +93,8 @@ pub fn router() -> Router<AppState> {
         .route("/deployments/{id}/releases", get(deployments::releases))
         .route("/deployments/{id}/routing", get(deployments::routing))
         .route("/deployments/{id}/rollback", post(deployments::rollback))
+        .route("/deployments/{id}/logs", get(streams::logs))
+        .route("/events", get(streams::events))
         .route("/releases/{id}/log", get(deployments::release_log))
         .route("/subdomains/{name}", get(deployments::subdomain))
         .route("/ports", get(deployments::ports))

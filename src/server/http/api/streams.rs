@@ -1,0 +1,113 @@
+//! Server-Sent Events: a deployment's logs and the state changes of every deployment the
+//! caller can see. The streams themselves live in `server::live`; this frames them.
+
+use std::{convert::Infallible, time::Duration};
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{header, HeaderMap, HeaderValue},
+    response::{
+        sse::{Event, KeepAlive, Sse},
+        IntoResponse, Response,
+    },
+};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use super::Caller;
+use crate::{
+    error::AppError,
+    server::{
+        live::{self, build_log, events, runtime_log, sse::Frame, LogSource},
+        AppState,
+    },
+};
+
+/// Comments sent while nothing happens, so proxies keep the connection and clients notice a
+/// dead one.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+fn stream_of(rx: mpsc::Receiver<Frame>) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold(rx, |mut rx| async move {
+        let frame = rx.recv().await?;
+        let mut event = Event::default().data(frame.data);
+        if let Some(id) = frame.id {
+            event = event.id(id);
+        }
+        if let Some(name) = frame.event {
+            event = event.event(name);
+        }
+        Some((Ok(event), rx))
+    })
+}
+
+fn respond(rx: mpsc::Receiver<Frame>) -> Response {
+    let mut response = Sse::new(stream_of(rx))
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response();
+    // nginx (in front of Slipway) would otherwise buffer the stream.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+#[derive(Deserialize)]
+pub struct LogsQuery {
+    kind: Option<String>,
+    release: Option<String>,
+    /// For clients that cannot send `Last-Event-ID`.
+    after: Option<String>,
+    tail: Option<usize>,
+}
+
+/// `GET /api/v1/deployments/{id}/logs?kind=build|runtime[&release=][&tail=]`.
+pub async fn logs(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<LogsQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(q.after);
+    let source = live::open_logs(
+        &state,
+        &user,
+        &id,
+        q.kind.as_deref(),
+        q.release.as_deref(),
+        resume.as_deref(),
+        q.tail,
+    )
+    .await?;
+    let (tx, rx) = live::sse::channel();
+    match source {
+        LogSource::Build { release, after } => {
+            tokio::spawn(build_log::follow(state, release, after, tx));
+        }
+        LogSource::Runtime {
+            deployment,
+            release,
+            start,
+        } => {
+            tokio::spawn(runtime_log::follow(state, *deployment, *release, start, tx));
+        }
+    }
+    Ok(respond(rx))
+}
+
+/// `GET /api/v1/events`.
+pub async fn events(State(state): State<AppState>, Caller(user): Caller) -> Response {
+    let (tx, rx) = live::sse::channel();
+    tokio::spawn(events::follow(state, user, tx));
+    let mut response = respond(rx);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
