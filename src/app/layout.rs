@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::features::auth::components::UserMenu;
+use crate::{components::ToastRegion, features::auth::components::UserMenu};
 
 /// The frame around every page: top bar and a centred content column.
 #[component]
@@ -15,6 +15,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <footer class="border-t border-slate-200 py-4 text-center text-xs text-slate-500 dark:border-slate-800">
                 "Slipway " {env!("CARGO_PKG_VERSION")}
             </footer>
+            <ToastRegion />
         </div>
     }
 }
@@ -36,7 +37,7 @@ fn TopBar() -> impl IntoView {
                 <ul class="flex flex-1 items-center gap-4 text-sm">
                     <li>
                         <A href="/" attr:class="rounded px-2 py-1 text-slate-600 hover:text-slate-900 aria-[current=page]:font-medium aria-[current=page]:text-indigo-600 dark:text-slate-300 dark:hover:text-white dark:aria-[current=page]:text-indigo-400">
-                            "Overview"
+                            "Deployments"
                         </A>
                     </li>
                 </ul>

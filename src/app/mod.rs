@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    ParamSegment, StaticSegment,
 };
 
 use crate::features::{
@@ -19,6 +19,7 @@ use crate::features::{
         components::provide_auth,
         pages::{AccountPage, LoginPage, RegisterPage},
     },
+    deployments::pages::{DeploymentPage, NewDeploymentPage},
 };
 
 pub use error_page::ErrorPage;
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell() -> impl IntoView {
     provide_auth();
+    crate::components::provide_toasts();
     view! {
         <layout::Layout>
             <ErrorBoundary fallback=|errors| view! { <ErrorPage errors /> }>
@@ -73,6 +75,8 @@ fn Shell() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage />
                     <Route path=StaticSegment("register") view=RegisterPage />
                     <Route path=StaticSegment("account") view=AccountPage />
+                    <Route path=(StaticSegment("deployments"), StaticSegment("new")) view=NewDeploymentPage />
+                    <Route path=(StaticSegment("deployments"), ParamSegment("id")) view=DeploymentPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("settings")) view=AdminSettingsPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage />

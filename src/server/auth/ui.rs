@@ -26,7 +26,7 @@ use crate::{
     server::{context::app_state, error::internal, AppState},
 };
 
-async fn request() -> Result<(AppState, Session, Client), AppError> {
+pub(crate) async fn request() -> Result<(AppState, Session, Client), AppError> {
     let state = app_state()?;
     let session: Session = leptos_axum::extract()
         .await

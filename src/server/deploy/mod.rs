@@ -17,6 +17,7 @@ pub mod reconcile;
 pub mod redact;
 pub mod service;
 pub mod tunnel;
+pub mod ui;
 pub mod validate;
 
 use std::{

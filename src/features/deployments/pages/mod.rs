@@ -1,0 +1,7 @@
+mod dashboard;
+mod detail;
+mod new;
+
+pub use dashboard::Dashboard;
+pub use detail::DeploymentPage;
+pub use new::{parse_dotenv, NewDeploymentPage};
