@@ -35,6 +35,8 @@ fn builder(config: &Config) -> Result<fred::types::Builder, fred::error::Error> 
         .with_performance_config(|p| {
             // A command waiting on a lost connection fails instead of hanging a request.
             p.default_command_timeout = Duration::from_secs(3);
+            // Live messages arrive in bursts (a build's output): room before anyone lags.
+            p.broadcast_channel_capacity = 4096;
         })
         // Retry for ever, every 250 ms up to a second apart, so recovery needs no restart.
         .set_policy(ReconnectPolicy::new_linear(0, 1_000, 250));

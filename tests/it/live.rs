@@ -114,6 +114,13 @@ async fn a_build_log_stream_resumes_after_a_disconnect_with_every_line_exactly_o
     assert_eq!(all, stored, "every line once, in order");
     assert!(stored.len() > 400, "{} lines", stored.len());
     assert_eq!(all, (1..=stored.len() as i32).collect::<Vec<_>>());
+
+    // Nothing is left behind for viewers that went away.
+    drop(second);
+    crate::support::wait::until("the viewers to be forgotten", EVENT_DEADLINE, || async {
+        (app.state.live.viewers() == 0).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

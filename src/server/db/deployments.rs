@@ -748,8 +748,10 @@ pub async fn log_ended(db: impl PgExecutor<'_>, release: Uuid) -> Result<bool, s
     sqlx::query_scalar!(
         r#"SELECT COALESCE((
                SELECT log_ended_at IS NOT NULL
-                   OR (state IN ('running', 'failed', 'superseded')
+                   OR (state IN ('failed', 'superseded')
                        AND finished_at < now() - interval '1 minute')
+                   -- A live release's log goes on while the old one drains.
+                   OR (state = 'running' AND finished_at < now() - interval '1 hour')
                FROM releases WHERE id = $1), true) AS "ended!""#,
         release
     )

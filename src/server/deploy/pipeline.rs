@@ -96,6 +96,23 @@ async fn save_snapshot(state: &AppState, release: uuid::Uuid, env: &Env) -> Resu
         .map_err(|e| e.to_string())
 }
 
+/// The variables a release ran with, if it kept them.
+pub async fn snapshot_of(state: &AppState, release: uuid::Uuid) -> Result<Option<Env>, String> {
+    let Some(sealed) = db::env_snapshot(&state.db, release)
+        .await
+        .map_err(|e| format!("the environment could not be read: {e}"))?
+    else {
+        return Ok(None);
+    };
+    let json = state
+        .cipher
+        .open(&snapshot_context(release), &sealed)
+        .map_err(|e| format!("the environment snapshot cannot be decrypted: {e}"))?;
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|_| "the environment snapshot is damaged".to_owned())
+}
+
 /// The source release's variables, written back as the deployment's.
 async fn restore_snapshot(
     state: &AppState,
@@ -735,7 +752,7 @@ impl Run<'_> {
             }
         }
         match db::set_live(&state.db, self.d.id, self.r.id).await {
-            Ok(true) => {}
+            Ok(true) => live::events::changed(state, self.d.id).await,
             // Deleted while we finished: the delete removes what we made.
             Ok(false) => return,
             Err(e) => {

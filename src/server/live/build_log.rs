@@ -68,23 +68,26 @@ pub async fn follow(state: AppState, release: Uuid, after: i32, out: mpsc::Sende
             None => return,
             Some(Signal::Resync) => {
                 let finished = finished(&state, release).await;
-                if catch_up(&state, release, &mut last, &out).await.is_err() {
-                    return;
+                match catch_up(&state, release, &mut last, &out).await {
+                    CatchUp::ViewerGone => return,
+                    CatchUp::Done if finished => {
+                        let _ = out.send(Frame::event("end", "{}")).await;
+                        return;
+                    }
+                    // Unread lines may remain: `end` waits for a database that answers.
+                    CatchUp::Done | CatchUp::DatabaseAway => continue,
                 }
-                if finished {
-                    let _ = out.send(Frame::event("end", "{}")).await;
-                    return;
-                }
-                continue;
             }
             Some(Signal::Message(payload)) => match serde_json::from_str(&payload) {
                 Ok(Message::Lines { lines }) => lines,
-                Ok(Message::End) => {
-                    if catch_up(&state, release, &mut last, &out).await.is_ok() {
+                Ok(Message::End) => match catch_up(&state, release, &mut last, &out).await {
+                    CatchUp::Done => {
                         let _ = out.send(Frame::event("end", "{}")).await;
+                        return;
                     }
-                    return;
-                }
+                    CatchUp::ViewerGone => return,
+                    CatchUp::DatabaseAway => continue, // the recheck ends it later
+                },
                 Err(_) => continue,
             },
         };
@@ -92,7 +95,9 @@ pub async fn follow(state: AppState, release: Uuid, after: i32, out: mpsc::Sende
             if line.seq <= last {
                 continue; // already sent from the database
             }
-            if line.seq > last + 1 && catch_up(&state, release, &mut last, &out).await.is_err() {
+            if line.seq > last + 1
+                && catch_up(&state, release, &mut last, &out).await == CatchUp::ViewerGone
+            {
                 return;
             }
             if line.seq == last + 1 {
@@ -109,16 +114,23 @@ async fn finished(state: &AppState, release: Uuid) -> bool {
     db::log_ended(&state.db, release).await.unwrap_or(false)
 }
 
-/// Sends the stored lines after `last`. `Err` when the viewer is gone.
+#[derive(PartialEq, Eq)]
+enum CatchUp {
+    Done,
+    DatabaseAway,
+    ViewerGone,
+}
+
+/// Sends the stored lines after `last`.
 async fn catch_up(
     state: &AppState,
     release: Uuid,
     last: &mut i32,
     out: &mpsc::Sender<Frame>,
-) -> Result<(), ()> {
+) -> CatchUp {
     loop {
         let Ok(rows) = db::log(&state.db, release, *last, BATCH).await else {
-            return Ok(()); // the database is away: the next recheck tries again
+            return CatchUp::DatabaseAway; // the next recheck tries again
         };
         let count = rows.len();
         for row in rows {
@@ -129,10 +141,12 @@ async fn catch_up(
                 stream: row.stream,
                 line: row.line,
             };
-            send(out, &line).await?;
+            if send(out, &line).await.is_err() {
+                return CatchUp::ViewerGone;
+            }
         }
         if (count as i64) < BATCH {
-            return Ok(());
+            return CatchUp::Done;
         }
     }
 }

@@ -30,10 +30,14 @@ pub enum Signal {
     Resync,
 }
 
+/// Messages waiting for Redis; beyond that they are dropped (viewers recover them).
+const OUTBOX: usize = 4096;
+
 pub struct Hub {
     /// Becomes true when the process stops: every live stream ends.
     closing: tokio::sync::watch::Sender<bool>,
-    publisher: Pool,
+    /// Publishing never makes a build or a request wait on Redis: messages go through here.
+    outbox: tokio::sync::mpsc::Sender<(String, String)>,
     prefix: String,
     topics: Mutex<HashMap<String, broadcast::Sender<Signal>>>,
     subscriber: SubscriberClient,
@@ -43,12 +47,12 @@ impl Hub {
     pub async fn start(config: &Config, publisher: Pool) -> Result<Arc<Self>, fred::error::Error> {
         let subscriber = redis::subscriber(config)?;
         subscriber.init().await?;
-        // Detached: re-subscribes after every reconnect for as long as the client lives.
-        drop(subscriber.manage_subscriptions());
         let prefix = format!("{}live:", config.redis_key_prefix);
+        let (outbox, queued) = tokio::sync::mpsc::channel(OUTBOX);
+        tokio::spawn(send_out(publisher, queued));
         let hub = Arc::new(Self {
             closing: tokio::sync::watch::Sender::new(false),
-            publisher,
+            outbox,
             prefix: prefix.clone(),
             topics: Mutex::new(HashMap::new()),
             subscriber: subscriber.clone(),
@@ -60,17 +64,16 @@ impl Hub {
         Ok(hub)
     }
 
-    /// Sends `payload` to every viewer of `topic` in every process. Best effort: a message
-    /// lost to a Redis outage is recovered by the viewers' resync.
+    /// Sends `payload` to every viewer of `topic` in every process, without waiting for
+    /// Redis. Best effort: what an outage loses, viewers recover (build logs from the
+    /// database, states by a resync).
     pub async fn publish(&self, topic: &str, payload: String) {
         let channel = format!("{}{topic}", self.prefix);
-        // One connection per topic keeps a topic's messages in the order they were sent.
-        let clients = self.publisher.clients();
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        topic.hash(&mut hasher);
-        let client = &clients[(hasher.finish() as usize) % clients.len()];
-        if let Err(e) = client.publish::<i64, _, _>(channel, payload).await {
-            tracing::warn!(error = %e, topic, "publishing a live message");
+        if self.outbox.try_send((channel, payload)).is_err() {
+            tracing::warn!(
+                topic,
+                "live messages are piling up (Redis slow or away); dropping one"
+            );
         }
     }
 
@@ -80,7 +83,7 @@ impl Hub {
             .entry(topic.to_owned())
             .or_insert_with(|| broadcast::channel(CAPACITY).0);
         Subscription {
-            rx: sender.subscribe(),
+            rx: Some(sender.subscribe()),
             topic: topic.to_owned(),
             hub: self.clone(),
         }
@@ -124,6 +127,20 @@ impl Hub {
     }
 }
 
+/// Publishes queued messages in order, each topic on one connection (so a topic's messages
+/// arrive in the order they were sent).
+async fn send_out(publisher: Pool, mut queued: tokio::sync::mpsc::Receiver<(String, String)>) {
+    while let Some((channel, payload)) = queued.recv().await {
+        let clients = publisher.clients();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        channel.hash(&mut hasher);
+        let client = &clients[(hasher.finish() as usize) % clients.len()];
+        if let Err(e) = client.publish::<i64, _, _>(channel, payload).await {
+            tracing::warn!(error = %e, "publishing a live message");
+        }
+    }
+}
+
 async fn relay(
     hub: Weak<Hub>,
     mut messages: broadcast::Receiver<fred::types::Message>,
@@ -148,7 +165,13 @@ async fn relay(
             reconnected = reconnects.recv() => {
                 let Some(hub) = hub.upgrade() else { return };
                 match reconnected {
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => hub.resync_all(),
+                    // Subscribed again first: a resync before that could miss what follows.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if let Err(e) = hub.subscriber.resubscribe_all().await {
+                            tracing::warn!(error = %e, "subscribing to live messages again");
+                        }
+                        hub.resync_all();
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }
@@ -158,7 +181,8 @@ async fn relay(
 
 /// A viewer's place in a topic; the topic's buffer goes with its last viewer.
 pub struct Subscription {
-    rx: broadcast::Receiver<Signal>,
+    /// Always `Some` until dropped.
+    rx: Option<broadcast::Receiver<Signal>>,
     topic: String,
     hub: Arc<Hub>,
 }
@@ -166,7 +190,8 @@ pub struct Subscription {
 impl Subscription {
     /// The next signal; a viewer that fell behind gets [`Signal::Resync`].
     pub async fn recv(&mut self) -> Option<Signal> {
-        match self.rx.recv().await {
+        let rx = self.rx.as_mut()?;
+        match rx.recv().await {
             Ok(signal) => Some(signal),
             Err(broadcast::error::RecvError::Lagged(_)) => Some(Signal::Resync),
             Err(broadcast::error::RecvError::Closed) => None,
@@ -177,9 +202,11 @@ impl Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         let mut topics = self.hub.topics.lock().expect("topics lock");
+        // Dropped under the lock, so the count seen next is exact.
+        self.rx = None;
         if topics
             .get(&self.topic)
-            .is_some_and(|s| s.receiver_count() <= 1)
+            .is_some_and(|s| s.receiver_count() == 0)
         {
             topics.remove(&self.topic);
         }

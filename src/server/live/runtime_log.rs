@@ -51,12 +51,15 @@ pub async fn follow(
             return;
         }
     };
-    let redactor = match db::env(&state.db, d.id).await {
-        Ok(stored) => match pipeline::secrets(&state, &d, stored) {
-            Ok((env, token)) => pipeline::redactor(&env, token.as_deref()),
-            Err(_) => Redactor::default(),
-        },
-        Err(_) => Redactor::default(),
+    // The container may run with values the deployment no longer has (a change whose
+    // release failed): those it was started with are masked too. Without them, no stream.
+    let redactor = match secrets(&state, &d, &release).await {
+        Ok(redactor) => redactor,
+        Err(problem) => {
+            let reason = serde_json::json!({ "reason": format!("the secrets to mask cannot be read: {problem}") });
+            let _ = out.send(Frame::event("end", &reason.to_string())).await;
+            return;
+        }
     };
     let mut options = LogsOptionsBuilder::new()
         .follow(true)
@@ -105,4 +108,19 @@ pub async fn follow(
             }
         }
     }
+}
+
+async fn secrets(
+    state: &AppState,
+    d: &DeploymentRow,
+    release: &ReleaseRow,
+) -> Result<Redactor, String> {
+    let stored = db::env(&state.db, d.id).await.map_err(|e| e.to_string())?;
+    let (mut env, token) = pipeline::secrets(state, d, stored)?;
+    env.extend(
+        pipeline::snapshot_of(state, release.id)
+            .await?
+            .unwrap_or_default(),
+    );
+    Ok(pipeline::redactor(&env, token.as_deref()))
 }
