@@ -2,6 +2,7 @@ import { defineConfig, devices } from "@playwright/test";
 
 const addr = process.env.E2E_ADDR ?? "127.0.0.1:8100";
 const baseURL = `http://${addr}`;
+const deployAddr = process.env.E2E_DEPLOY_ADDR ?? "127.0.0.1:8101";
 
 // Chromium comes from Debian; these flags keep it off the network this machine does not have.
 const chromiumArgs = [
@@ -41,7 +42,7 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
+  webServer: [{
     // Run from the repository root, where the site root (target/site) is relative to.
     command: "target/debug/slipway",
     cwd: "..",
@@ -58,5 +59,31 @@ export default defineConfig({
       NGINX_SITES_DIR: `${process.env.E2E_DATA_DIR ?? ".data/e2e"}/nginx-sites`,
       LOG_LEVEL: "warn",
     },
-  },
+  }, {
+    // Deploys for real: Docker, the project's nginx, a fixture repository on loopback.
+    command: "target/debug/slipway",
+    cwd: "..",
+    url: `http://${deployAddr}/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      LEPTOS_SITE_ADDR: deployAddr,
+      LEPTOS_SITE_ROOT: "target/site",
+      DATABASE_URL: process.env.E2E_DEPLOY_DATABASE_URL ?? "",
+      DATA_DIR: process.env.E2E_DEPLOY_DATA_DIR ?? ".data/e2e-deploy",
+      REDIS_KEY_PREFIX: "e2e-deploy:",
+      ADMIN_USERNAME: "grace",
+      ADMIN_EMAIL: "grace@example.com",
+      ADMIN_PASSWORD: "compiler on a harvard mark",
+      NGINX_CONF: process.env.E2E_NGINX_CONF ?? "",
+      NGINX_SITES_DIR: process.env.E2E_NGINX_SITES_DIR ?? "",
+      GIT_ALLOWED_HOSTS: "127.0.0.1",
+      GIT_ALLOW_HTTP: "true",
+      PORT_RANGE: "25000-25019",
+      REDEPLOY_DRAIN_SECS: "1",
+      LOG_LEVEL: "warn",
+    },
+  }],
 });

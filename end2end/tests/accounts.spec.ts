@@ -125,7 +125,7 @@ test("an admin creates a user who signs in, then disables them and their open pa
   await expect(row.getByTestId("user-status")).toHaveText("Disabled");
 
   // The next navigation inside the open page finds the session gone.
-  await user.getByRole("link", { name: "Overview" }).click();
+  await user.getByRole("link", { name: "Deployments" }).click();
   await expect(user.getByRole("link", { name: "Sign in" })).toBeVisible();
   await user.goto("/account");
   await expect(user).toHaveURL(/\/login/);

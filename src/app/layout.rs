@@ -27,12 +27,12 @@ fn TopBar() -> impl IntoView {
             <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-indigo-600 focus:px-3 focus:py-1 focus:text-white">
                 "Skip to content"
             </a>
-            <nav aria-label="Main" class="mx-auto flex h-14 max-w-6xl items-center gap-6 px-4 sm:px-6">
+            <nav aria-label="Main" class="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4 sm:gap-6 sm:px-6">
                 <A href="/" attr:class="flex items-center gap-2 font-semibold tracking-tight">
                     <span aria-hidden="true" class="grid h-7 w-7 place-items-center rounded-md bg-indigo-600 text-sm font-bold text-white">
                         "S"
                     </span>
-                    <span>"Slipway"</span>
+                    <span class="sr-only sm:not-sr-only">"Slipway"</span>
                 </A>
                 <ul class="flex flex-1 items-center gap-4 text-sm">
                     <li>

@@ -27,7 +27,7 @@ pub fn UserMenu() -> impl IntoView {
                                 .collect::<String>()
                                 .to_uppercase();
                             view! {
-                                <div class="flex items-center gap-3" data-testid="user-menu">
+                                <div class="flex items-center gap-2 sm:gap-3" data-testid="user-menu">
                                     {(me.role == crate::features::auth::types::Role::Admin).then(|| view! {
                                         <A href="/admin/users" attr:class="rounded-md px-2 py-1 text-sm text-slate-600 hover:text-slate-900 dark:text-slate-300 dark:hover:text-white">"Admin"</A>
                                     })}
@@ -35,10 +35,10 @@ pub fn UserMenu() -> impl IntoView {
                                         <span aria-hidden="true" class="grid h-8 w-8 place-items-center rounded-full bg-indigo-100 text-xs font-semibold text-indigo-700 dark:bg-indigo-900 dark:text-indigo-200">
                                             {initials}
                                         </span>
-                                        <span data-testid="user-name">{name}</span>
+                                        <span data-testid="user-name" class="sr-only sm:not-sr-only">{name}</span>
                                     </A>
                                     <ActionForm action=auth.logout>
-                                        <button type="submit" class="rounded-md px-2 py-1 text-sm text-slate-600 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white">
+                                        <button type="submit" class="whitespace-nowrap rounded-md px-2 py-1 text-sm text-slate-600 hover:bg-slate-100 hover:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white">
                                             "Sign out"
                                         </button>
                                     </ActionForm>

@@ -1,0 +1,109 @@
+import { test, expect, type Page } from "@playwright/test";
+
+// The second server (see playwright.config.ts) deploys for real: Docker, nginx and a fixture
+// repository on loopback. One flow, in order, as a person would go through it.
+test.describe.configure({ mode: "serial" });
+test.use({ baseURL: `http://${process.env.E2E_DEPLOY_ADDR ?? "127.0.0.1:8101"}` });
+
+const ADMIN = { login: "grace", password: "compiler on a harvard mark" };
+const REPO = `http://127.0.0.1:${process.env.E2E_GIT_PORT ?? "8102"}/app.git`;
+const DEPLOY = 120_000;
+
+async function hydrated(page: Page) {
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+}
+
+async function signIn(page: Page) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Username or email").fill(ADMIN.login);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("user-menu")).toBeVisible();
+}
+
+async function shoot(page: Page, name: string) {
+  await page.screenshot({ path: `docs/screenshots/${name}-desktop.png`, fullPage: true });
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `docs/screenshots/${name}-phone.png`, fullPage: true });
+  if (size) await page.setViewportSize(size);
+}
+
+test("deploy through the form, follow it live, change it and delete it", async ({ page }) => {
+  test.setTimeout(6 * 60_000);
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  await signIn(page);
+
+  await page.goto("/");
+  await hydrated(page);
+  await expect(page.getByTestId("empty-state")).toBeVisible();
+  await page.getByTestId("empty-state").getByRole("link").click();
+  await expect(page).toHaveURL(/\/deployments\/new$/);
+  await hydrated(page);
+
+  // An invalid subdomain is refused next to the field before anything is sent.
+  await page.getByLabel("Subdomain").fill("Bad_Name!");
+  await expect(page.locator('[data-error-for="subdomain"]')).not.toBeEmpty();
+  await page.getByLabel("Subdomain").fill("e2e-app");
+  await expect(page.locator('[data-error-for="subdomain"]')).toBeEmpty();
+  await expect(page.getByTestId("url-preview")).toContainText("e2e-app.");
+
+  await page.getByLabel("Git repository URL").fill(REPO);
+  await page.getByTestId("add-env").click();
+  await page.getByLabel("Name", { exact: true }).fill("GREETING");
+  await page.getByLabel("Value", { exact: true }).fill("hello");
+  await expect(page.getByLabel("Value", { exact: true })).toHaveAttribute("type", "password");
+  await shoot(page, "new-deployment");
+  await page.getByTestId("deploy").click();
+
+  // The deployment page streams the build while it runs.
+  await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]{36}$/);
+  const buildLog = page.getByTestId("build-log");
+  await expect(buildLog).toContainText("build step 1 of 6", { timeout: DEPLOY });
+  await expect(page.getByTestId("state").first()).toHaveAttribute("data-state", /queued|cloning|building/);
+  await expect(buildLog).toContainText("build step 6 of 6", { timeout: DEPLOY });
+  await expect(page.getByTestId("state").first()).toHaveAttribute("data-state", "running", { timeout: DEPLOY });
+  await expect(buildLog).toContainText("is live");
+  await shoot(page, "deployment");
+
+  // The app's own output, colours rendered.
+  await page.getByRole("tab", { name: "Runtime log" }).click();
+  const runtime = page.getByTestId("runtime-log");
+  await expect(runtime).toContainText("greeting of 5 letters: ••••", { timeout: 30_000 });
+  await expect(runtime).not.toContainText("hello"); // a variable's value is masked
+  await expect(runtime).toContainText("tick");
+  await expect(runtime.locator("span.text-emerald-400").first()).toHaveText("ok");
+
+  // A new value redeploys, and the new release greets with it.
+  await page.getByRole("tab", { name: "Environment" }).click();
+  await expect(page.getByTestId("env-keys")).toContainText("GREETING");
+  await page.locator("#env-name").fill("GREETING");
+  await page.locator("#env-value").fill("bonjour");
+  await page.getByTestId("save-env").click();
+  await page.getByRole("tab", { name: "Releases" }).click();
+  await expect(page.getByTestId("releases")).toContainText("#2", { timeout: DEPLOY });
+  await page.getByRole("tab", { name: "Runtime log" }).click();
+  await expect(page.getByTestId("runtime-log")).toContainText("greeting of 7 letters", { timeout: DEPLOY });
+
+  // The dashboard card follows a redeploy through its states without a reload.
+  await page.goto("/");
+  await hydrated(page);
+  const card = page.getByTestId("deployment-card").filter({ hasText: "e2e-app" });
+  await expect(card.getByTestId("state")).toHaveAttribute("data-state", "running");
+  await shoot(page, "dashboard");
+  await card.getByTestId("redeploy").click();
+  await expect(card.getByTestId("state")).toHaveAttribute("data-state", /queued|cloning|building|starting|checking_health/);
+  await expect(page.getByTestId("deployment-card").filter({ hasText: "e2e-app" }).getByTestId("state"))
+    .toHaveAttribute("data-state", "running", { timeout: DEPLOY });
+
+  // Delete through the dialog; the card goes away by itself.
+  await page.getByTestId("deployment-card").filter({ hasText: "e2e-app" }).getByTestId("delete").click();
+  const dialog = page.getByTestId("delete-dialog");
+  await expect(dialog).toContainText("e2e-app");
+  await dialog.getByTestId("confirm-delete").click();
+  await expect(page.getByTestId("deployment-card")).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByTestId("empty-state")).toBeVisible();
+  expect(errors).toEqual([]);
+});
