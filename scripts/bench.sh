@@ -7,6 +7,8 @@
 #   - deployments: POST → running next to the same steps by hand, and memory during a build
 #   - routing: failed requests through nginx during redeploys at 200 and 1,000 req/s, switch
 #     time, reloads
+#   - live: runtime line → SSE client latency, one viewer's lines/s, RSS with 500 viewers,
+#     dashboard time to interactive with 100 deployments
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . ./.env; set +a
@@ -219,6 +221,44 @@ curl -fsS -X DELETE -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" >
 until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id")" = 404 ]; do sleep 0.1; done
 routing_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | ${routing_cells[0]} | ${routing_cells[1]} | ${switch_ms} ms | ${reloads} |"
 
+# --- Live: log latency and throughput, memory with many viewers, dashboard TTI -------------
+live_repo() {  # name, shell line the app runs
+  local dir=$data_dir/git/$1
+  mkdir -p "$dir" && git -C "$dir" init -q -b main
+  printf 'FROM %s\nRUN mkdir -p /www && echo %s > /www/index.html\nCOPY run.sh /run.sh\nEXPOSE 8080\nCMD ["/bin/sh", "/run.sh"]\n' "$base" "$1" > "$dir/Dockerfile"
+  printf '(%s) &\nexec /bin/httpd -f -p "${PORT:-8080}" -h /www\n' "$2" > "$dir/run.sh"
+  git -C "$dir" add -A && git -C "$dir" -c user.name=bench -c user.email=bench@example.com commit -qm "$1"
+  git clone -q --bare "$dir" "$data_dir/git/$1.git" && git -C "$data_dir/git/$1.git" update-server-info
+}
+deploy_live() {  # name → deployment id, once running
+  local body id
+  body=$(printf '{"repo_url":"http://127.0.0.1:%s/%s.git","subdomain":"%s"}' "$git_port" "$1" "$1")
+  id=$(curl -fsS -H "Cookie: $cookie" -H 'content-type: application/json' -d "$body" \
+    "http://$addr/api/v1/deployments" | grep -o '^{"id":"[^"]*"' | cut -d'"' -f4)
+  until curl -fsS -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" | grep -q '"state":"running"'; do sleep 0.2; done
+  echo "$id"
+}
+live_repo benchtick 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.05; done'
+live_repo benchflood 'i=0; while true; do echo "flood line $i with some padding to look like a log line"; i=$((i+1)); done'
+tick_id=$(deploy_live benchtick)
+flood_id=$(deploy_live benchflood)
+latency_json=$(python3 scripts/ssebench.py latency "http://$addr/api/v1/deployments/$tick_id/logs?kind=runtime&tail=0" --cookie "$cookie" --seconds 10)
+throughput_json=$(python3 scripts/ssebench.py throughput "http://$addr/api/v1/deployments/$flood_id/logs?kind=runtime&tail=0" --cookie "$cookie" --seconds 10)
+for id in "$tick_id" "$flood_id"; do curl -fsS -X DELETE -H "Cookie: $cookie" "http://$addr/api/v1/deployments/$id" >/dev/null; done
+viewers_json=$(python3 scripts/ssebench.py viewers "http://$addr/api/v1/events" --cookie "$cookie" --count 500 --pid "$pid")
+# 100 deployments on the dashboard (rows only: no builds needed to draw their cards).
+psql -qX "${DATABASE_URL%/*}/$bench_db" -c "INSERT INTO deployments (owner_id, name, repo_url, branch, subdomain, dockerfile, build_context, memory_mb, cpu_millis, state)
+  SELECT u.id, 'tti-' || n, 'https://github.com/example/app.git', 'main', 'tti-' || n, 'Dockerfile', '.', 512, 1000, 'stopped'
+  FROM users u, generate_series(1, 100) n WHERE u.email = 'bench@example.com'" >/dev/null
+tti_json=$(node scripts/tti.mjs "http://$addr" "$cookie" 100)
+psql -qX "${DATABASE_URL%/*}/$bench_db" -c "DELETE FROM deployments WHERE name LIKE 'tti-%'" >/dev/null
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+echo "Runtime line → SSE client: $latency_json"
+echo "One viewer's throughput: $throughput_json"
+echo "500 viewers of /api/v1/events: $viewers_json"
+echo "Dashboard with 100 deployments, time to interactive: $tti_json"
+live_row="| $(date -u +%F) | $(nproc) × ${cpu}, ${mem} | $(field "$latency_json" p50_ms) / $(field "$latency_json" p99_ms) ms | $(field "$throughput_json" lines_per_second) | $(( $(field "$viewers_json" rss_before_kib) / 1024 )) → $(( $(field "$viewers_json" rss_with_viewers_kib) / 1024 )) MiB | $(( wasm_br / 1024 )) KiB | $(field "$tti_json" median_ms) ms |"
+
 doc=docs/BENCHMARKS.md
 # Each marker sits above its table; new rows go under the header, newest first.
 append_row() {
@@ -233,4 +273,5 @@ append_row '<!-- bench:foundation -->' "$row"
 append_row '<!-- bench:accounts -->' "$accounts_row"
 append_row '<!-- bench:deployments -->' "$deploy_row"
 append_row '<!-- bench:routing-rates -->' "$routing_row"
+append_row '<!-- bench:live -->' "$live_row"
 echo "Appended to $doc"

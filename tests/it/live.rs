@@ -273,3 +273,44 @@ async fn an_event_from_one_process_reaches_a_viewer_of_another_and_only_the_owne
         tokio::time::timeout(Duration::from_millis(500), bystanders.next(EVENT_DEADLINE)).await;
     assert!(heard.is_err(), "{heard:?}");
 }
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_open_event_stream() {
+    let app = TestApp::new().await;
+    let admin = app.with_admin().await;
+    let (status, created) = admin
+        .post_json(
+            "/api/v1/users",
+            json!({ "username": "leaver", "email": "leaver@example.com", "password": "a long leaver passphrase", "role": "user" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let leaver = app.browser();
+    let (status, _) = leaver
+        .post_json(
+            "/api/v1/auth/login",
+            json!({ "login": "leaver", "password": "a long leaver passphrase" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut events = SseStream::open(&leaver, "/api/v1/events", None).await;
+    assert_eq!(events.next(EVENT_DEADLINE).await.unwrap().event, "ready");
+
+    let id = created["id"].as_str().unwrap();
+    let (status, body) = admin
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The stream ends within a recheck (30 s); keep-alive comments do not count as events.
+    let ended = tokio::time::timeout(Duration::from_secs(45), async {
+        while events.next(EVENT_DEADLINE).await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream was still open after 45 s");
+    let (status, _) = SseStream::try_open(&leaver, "/api/v1/events", None).await;
+    assert_eq!(status, 401);
+}

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{
     hub::{Hub, Signal},
     sse::Frame,
+    Viewer,
 };
 use crate::{
     features::deployments::types::LogLine,
@@ -50,17 +51,31 @@ pub async fn ended(hub: &Hub, release: Uuid) {
 }
 
 /// Feeds one viewer from line `after` on until the release is done or the viewer goes.
-pub async fn follow(state: AppState, release: Uuid, after: i32, out: mpsc::Sender<Frame>) {
+pub async fn follow(
+    state: AppState,
+    viewer: Viewer,
+    release: Uuid,
+    after: i32,
+    out: mpsc::Sender<Frame>,
+) {
     // Subscribed before reading the database: a line written in between arrives both ways
     // and is sent once.
     let mut subscription = state.live.subscribe(&topic(release));
     let mut last = after;
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut recheck_viewer = tokio::time::interval(super::RECHECK_VIEWER);
+    recheck_viewer.tick().await;
     loop {
         let signal = tokio::select! {
             signal = subscription.recv() => signal,
             _ = recheck.tick() => Some(Signal::Resync),
+            _ = recheck_viewer.tick() => {
+                if !viewer.may_still_see(&state).await {
+                    return;
+                }
+                continue;
+            }
             () = out.closed() => return,
             () = state.live.closed() => return,
         };

@@ -78,10 +78,23 @@ pub async fn follow(state: AppState, user: UserRow, out: mpsc::Sender<Frame>) {
     if out.send(Frame::event("ready", "{}")).await.is_err() {
         return;
     }
-    let admin = is_admin(&user);
+    let mut user = user;
+    let mut admin = is_admin(&user);
+    let mut recheck = tokio::time::interval(super::RECHECK_VIEWER);
+    recheck.tick().await;
     loop {
         let signal = tokio::select! {
             signal = subscription.recv() => signal,
+            _ = recheck.tick() => {
+                match super::viewer_now(&state, &user).await {
+                    Some(now) => {
+                        admin = is_admin(&now);
+                        user = now;
+                        continue;
+                    }
+                    None => return, // disabled or deleted: the stream ends
+                }
+            }
             () = out.closed() => return,
             () = state.live.closed() => return,
         };

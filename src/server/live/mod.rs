@@ -9,6 +9,8 @@ pub mod sse;
 
 pub use hub::Hub;
 
+use std::time::Duration;
+
 use chrono::DateTime;
 use uuid::Uuid;
 
@@ -17,7 +19,7 @@ use crate::{
     server::{
         db::{
             deployments::{self as db, DeploymentRow, ReleaseRow},
-            users::UserRow,
+            users::{self, UserRow},
         },
         deploy::service::load_for,
         error::internal,
@@ -28,6 +30,7 @@ use crate::{
 /// What `GET /api/v1/deployments/{id}/logs` streams, once the caller may see it.
 pub enum LogSource {
     Build {
+        deployment: Uuid,
         release: Uuid,
         after: i32,
     },
@@ -82,6 +85,7 @@ pub async fn open_logs(
                 })?,
             };
             Ok(LogSource::Build {
+                deployment: d.id,
                 release: release.id,
                 after,
             })
@@ -115,5 +119,38 @@ pub async fn open_logs(
             })
         }
         _ => Err(AppError::field("kind", "must be build or runtime")),
+    }
+}
+
+/// How often a live stream makes sure its viewer may still see it: an account disabled (or
+/// demoted from admin) loses its open streams within this.
+pub const RECHECK_VIEWER: Duration = Duration::from_secs(30);
+
+/// The viewer's account as it is now; `None` when it is gone or disabled. A database that
+/// does not answer keeps the stream (the next check decides).
+pub async fn viewer_now(state: &AppState, user: &UserRow) -> Option<UserRow> {
+    match users::find_by_id(&state.db, user.id).await {
+        Ok(Some(now)) if now.disabled_at.is_none() => Some(now),
+        Ok(_) => None,
+        Err(_) => Some(user.clone()),
+    }
+}
+
+/// Who follows a deployment's logs.
+pub struct Viewer {
+    pub user: UserRow,
+    pub deployment: Uuid,
+}
+
+impl Viewer {
+    /// Whether the viewer may still see the deployment (its owner, or an admin).
+    pub async fn may_still_see(&self, state: &AppState) -> bool {
+        match viewer_now(state, &self.user).await {
+            None => false,
+            Some(now) => !matches!(
+                load_for(state, &now, &self.deployment.to_string()).await,
+                Err(AppError::NotFound)
+            ),
+        }
     }
 }

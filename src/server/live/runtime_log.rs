@@ -29,6 +29,7 @@ pub struct Start {
 
 pub async fn follow(
     state: AppState,
+    viewer: super::Viewer,
     d: DeploymentRow,
     release: ReleaseRow,
     start: Start,
@@ -72,9 +73,17 @@ pub async fn follow(
         None => options.tail(&start.tail.to_string()),
     };
     let mut logs = docker.logs(&container, Some(options.build()));
+    let mut recheck_viewer = tokio::time::interval(super::RECHECK_VIEWER);
+    recheck_viewer.tick().await;
     loop {
         let chunk = tokio::select! {
             chunk = logs.next() => chunk,
+            _ = recheck_viewer.tick() => {
+                if !viewer.may_still_see(&state).await {
+                    return;
+                }
+                continue;
+            }
             () = out.closed() => return,
             () = state.live.closed() => return,
         };

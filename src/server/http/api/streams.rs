@@ -19,7 +19,7 @@ use super::Caller;
 use crate::{
     error::AppError,
     server::{
-        live::{self, build_log, events, runtime_log, sse::Frame, LogSource},
+        live::{self, build_log, events, runtime_log, sse::Frame, LogSource, Viewer},
         AppState,
     },
 };
@@ -87,15 +87,31 @@ pub async fn logs(
     .await?;
     let (tx, rx) = live::sse::channel();
     match source {
-        LogSource::Build { release, after } => {
-            tokio::spawn(build_log::follow(state, release, after, tx));
+        LogSource::Build {
+            deployment,
+            release,
+            after,
+        } => {
+            let viewer = Viewer { user, deployment };
+            tokio::spawn(build_log::follow(state, viewer, release, after, tx));
         }
         LogSource::Runtime {
             deployment,
             release,
             start,
         } => {
-            tokio::spawn(runtime_log::follow(state, *deployment, *release, start, tx));
+            let viewer = Viewer {
+                user,
+                deployment: deployment.id,
+            };
+            tokio::spawn(runtime_log::follow(
+                state,
+                viewer,
+                *deployment,
+                *release,
+                start,
+                tx,
+            ));
         }
     }
     Ok(respond(rx))
