@@ -21,9 +21,11 @@ type Overlay = HashMap<String, Option<Deployment>>;
 pub fn Dashboard() -> impl IntoView {
     let listed = Resource::new(|| (), |_| list_deployments());
     let overlay = RwSignal::new(Overlay::new());
+    // The first `ready` comes right after the list was read; a later one is a reconnect.
+    let connected_before = StoredValue::new(false);
     use_event_stream(
         Signal::derive(|| Some("/api/v1/events".to_owned())),
-        &["deployment", "deleted", "resync"],
+        &["deployment", "deleted", "resync", "ready"],
         move |event: StreamEvent| match event.name {
             "deployment" => {
                 if let Ok(change) = serde_json::from_str::<DeploymentEvent>(&event.data) {
@@ -39,7 +41,8 @@ pub fn Dashboard() -> impl IntoView {
                     });
                 }
             }
-            // Events may have been missed: read the list again.
+            "ready" if !connected_before.get_value() => connected_before.set_value(true),
+            // Events may have been missed (told so, or reconnected): read the list again.
             _ => {
                 overlay.set(Overlay::new());
                 listed.refetch();

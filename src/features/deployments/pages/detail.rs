@@ -52,9 +52,10 @@ fn Detail() -> impl IntoView {
     // The newest state heard on the events stream, ahead of the fetched one.
     let heard = RwSignal::new(None::<Deployment>);
     let gone = RwSignal::new(false);
+    let connected_before = StoredValue::new(false);
     use_event_stream(
         Signal::derive(|| Some("/api/v1/events".to_owned())),
-        &["deployment", "deleted", "resync"],
+        &["deployment", "deleted", "resync", "ready"],
         move |event: StreamEvent| match event.name {
             "deployment" => {
                 if let Ok(change) = serde_json::from_str::<DeploymentEvent>(&event.data) {
@@ -68,7 +69,14 @@ fn Detail() -> impl IntoView {
                     gone.set(true);
                 }
             }
-            _ => fetched.refetch(),
+            "ready" if !connected_before.get_value() => connected_before.set_value(true),
+            // Told events were missed, or reconnected: read it again (in place, so the open
+            // tab and its streams stay as they are).
+            _ => leptos::task::spawn_local(async move {
+                if let Ok(now) = get_deployment(id()).await {
+                    heard.set(Some(now));
+                }
+            }),
         },
     );
     let current =
