@@ -66,6 +66,8 @@ test("deploy through the form, follow it live, change it and delete it", async (
   await expect(buildLog).toContainText("build step 6 of 6", { timeout: DEPLOY });
   await expect(page.getByTestId("state").first()).toHaveAttribute("data-state", "running", { timeout: DEPLOY });
   await expect(buildLog).toContainText("is live");
+  // How long each step took is on the timeline.
+  await expect(page.getByTestId("timeline").getByTestId("step-duration").first()).toHaveText(/\d+(\.\d)?s/);
   await shoot(page, "deployment");
 
   // The app's own output, colours rendered.
@@ -79,6 +81,13 @@ test("deploy through the form, follow it live, change it and delete it", async (
   // A new value redeploys, and the new release greets with it.
   await page.getByRole("tab", { name: "Environment" }).click();
   await expect(page.getByTestId("env-keys")).toContainText("GREETING");
+  // A value stays hidden until its owner asks for it.
+  const greeting = page.locator('[data-testid="env-key"][data-key="GREETING"]');
+  await expect(greeting.getByTestId("env-value")).toHaveText("••••••");
+  await greeting.getByRole("button", { name: "Reveal" }).click();
+  await expect(greeting.getByTestId("env-value")).toHaveText("hello");
+  await greeting.getByRole("button", { name: "Hide" }).click();
+  await expect(greeting.getByTestId("env-value")).toHaveText("••••••");
   await page.locator("#env-name").fill("GREETING");
   await page.locator("#env-value").fill("bonjour");
   await page.getByTestId("save-env").click();
@@ -86,6 +95,19 @@ test("deploy through the form, follow it live, change it and delete it", async (
   await expect(page.getByTestId("releases")).toContainText("#2", { timeout: DEPLOY });
   await page.getByRole("tab", { name: "Runtime log" }).click();
   await expect(page.getByTestId("runtime-log")).toContainText("greeting of 7 letters", { timeout: DEPLOY });
+
+  // Settings: a bad value is named next to its field; a good one deploys release #3.
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await page.getByLabel("Memory (MiB)").fill("1");
+  await page.getByTestId("save-settings").click();
+  await expect(page.locator('[data-error-for="memory_mb"]')).not.toBeEmpty();
+  await page.getByLabel("Memory (MiB)").fill("128");
+  await page.getByLabel("Health check path").fill("/");
+  await page.getByTestId("save-settings").click();
+  await expect(page.getByTestId("toast").getByText("Saved", { exact: true })).toBeVisible();
+  await page.getByRole("tab", { name: "Releases" }).click();
+  await expect(page.getByTestId("releases")).toContainText("#3", { timeout: DEPLOY });
+  await expect(page.getByTestId("state").first()).toHaveAttribute("data-state", "running", { timeout: DEPLOY });
 
   // The dashboard card follows a redeploy through its states without a reload.
   await page.goto("/");

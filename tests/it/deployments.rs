@@ -228,6 +228,50 @@ async fn env_values_reach_the_container_and_never_the_stored_log() {
     .await
     .unwrap();
     assert_eq!(plain, 0);
+
+    // Its owner may reveal one on purpose; that is audited by key, never by value.
+    let id = d["id"].as_str().unwrap();
+    let (status, revealed) = admin
+        .get_json(&format!("/api/v1/deployments/{id}/env/GREETING"))
+        .await;
+    assert_eq!(status, 200, "{revealed}");
+    assert_eq!(revealed, json!({ "key": "GREETING", "value": secret }));
+    let (status, _) = admin
+        .get_json(&format!("/api/v1/deployments/{id}/env/MISSING"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, audit) = admin.get_json("/api/v1/audit").await;
+    assert_eq!(status, 200);
+    let entry = audit
+        .as_array()
+        .or_else(|| audit["entries"].as_array())
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "deployment.env_revealed")
+        .cloned()
+        .unwrap_or_else(|| panic!("audited: {audit}"));
+    assert_eq!(entry["details"]["key"], "GREETING", "{entry}");
+    assert!(!audit.to_string().contains(secret));
+    let stranger = app.browser();
+    let (status, _) = stranger
+        .get_json(&format!("/api/v1/deployments/{id}/env/GREETING"))
+        .await;
+    assert_eq!(status, 401);
+
+    // Each step's start is kept, in order, for the timeline.
+    let steps = &d["current_release"]["steps"];
+    let at = |step: &str| {
+        chrono::DateTime::parse_from_rfc3339(
+            steps[step]
+                .as_str()
+                .unwrap_or_else(|| panic!("{step} in {steps}")),
+        )
+        .unwrap()
+    };
+    assert!(at("cloning") <= at("building"), "{steps}");
+    assert!(at("building") <= at("starting"), "{steps}");
+    assert!(at("starting") <= at("checking_health"), "{steps}");
+    assert!(at("checking_health") <= at("running"), "{steps}");
 }
 
 #[tokio::test]

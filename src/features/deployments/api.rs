@@ -77,3 +77,9 @@ pub async fn check_subdomain(name: String) -> Result<SubdomainAvailability, AppE
 pub async fn url_for(subdomain: String) -> Result<String, AppError> {
     crate::server::deploy::ui::url_for(subdomain).await
 }
+
+/// One variable's value, for its owner; audited.
+#[server(prefix = "/rpc", endpoint = "deployments_reveal_env")]
+pub async fn reveal_env(id: String, key: String) -> Result<String, AppError> {
+    crate::server::deploy::ui::reveal_env(id, key).await
+}

@@ -121,6 +121,9 @@ pub struct Release {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// When the release entered each step (`cloning`, `building`… `running` or `failed`).
+    #[serde(default)]
+    pub steps: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,4 +302,11 @@ pub struct RuntimeLine {
     /// `stdout` or `stderr`.
     pub stream: String,
     pub line: String,
+}
+
+/// `GET /api/v1/deployments/{id}/env/{key}`: a value its owner asked to see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvValue {
+    pub key: String,
+    pub value: String,
 }

@@ -1,5 +1,7 @@
 //! The `deployments`, `deployment_env`, `releases`, `build_logs` and `ports` tables.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -519,7 +521,8 @@ pub async fn claim_next(
 ) -> Result<Option<ReleaseRow>, sqlx::Error> {
     sqlx::query_as!(
         ReleaseRow,
-        "UPDATE releases SET state = 'cloning', worker_id = $1, started_at = now()
+        "UPDATE releases SET state = 'cloning', worker_id = $1, started_at = now(),
+                             step_times = step_times || jsonb_build_object('cloning', now())
          WHERE id = (
              SELECT r.id FROM releases r JOIN deployments d ON d.id = r.deployment_id
              WHERE r.state = 'queued' AND d.state <> 'deleting'
@@ -547,7 +550,7 @@ pub async fn advance_release(
     state: &str,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "UPDATE releases SET state = $3
+        "UPDATE releases SET state = $3, step_times = step_times || jsonb_build_object($3::text, now())
          WHERE id = $1 AND worker_id = $2
            AND state IN ('cloning', 'building', 'starting', 'checking_health')",
         id,
@@ -613,7 +616,8 @@ pub async fn finish_release(
     error: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE releases SET state = $2, error = $3, finished_at = COALESCE(finished_at, now())
+        "UPDATE releases SET state = $2, error = $3, finished_at = COALESCE(finished_at, now()),
+                             step_times = step_times || jsonb_build_object($2::text, now())
          WHERE id = $1",
         id,
         state,
@@ -634,7 +638,8 @@ pub async fn complete_release(
     error: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "UPDATE releases SET state = $3, error = $4, finished_at = now()
+        "UPDATE releases SET state = $3, error = $4, finished_at = now(),
+                             step_times = step_times || jsonb_build_object($3::text, now())
          WHERE id = $1 AND worker_id = $2
            AND state IN ('cloning', 'building', 'starting', 'checking_health')",
         id,
@@ -730,6 +735,22 @@ pub async fn append_log(
     .fetch_all(db)
     .await?;
     Ok(stored.into_iter().next().unwrap_or_else(Utc::now))
+}
+
+/// When each of these releases entered each step.
+pub async fn step_times(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, serde_json::Value>, sqlx::Error> {
+    Ok(sqlx::query!(
+        "SELECT id, step_times FROM releases WHERE id = ANY($1)",
+        ids
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.step_times))
+    .collect())
 }
 
 pub async fn end_log(db: impl PgExecutor<'_>, release: Uuid) -> Result<(), sqlx::Error> {

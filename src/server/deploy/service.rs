@@ -17,8 +17,9 @@ use super::{
 use crate::{
     error::AppError,
     features::deployments::types::{
-        CreateDeploymentRequest, Deployment, DeploymentState, LogLine, Owner, PortAllocation,
-        Release, ReleaseState, RoutingInfo, SubdomainAvailability, UpdateDeploymentRequest,
+        CreateDeploymentRequest, Deployment, DeploymentState, EnvValue, LogLine, Owner,
+        PortAllocation, Release, ReleaseState, RoutingInfo, SubdomainAvailability,
+        UpdateDeploymentRequest,
     },
     server::{
         auth::{
@@ -60,7 +61,7 @@ pub fn public_url(config: &Config, subdomain: &str) -> String {
     }
 }
 
-fn release_view(r: &ReleaseRow) -> Release {
+fn release_view(r: &ReleaseRow, steps: Option<&serde_json::Value>) -> Release {
     Release {
         id: r.id.to_string(),
         deployment_id: r.deployment_id.to_string(),
@@ -74,6 +75,15 @@ fn release_view(r: &ReleaseRow) -> Release {
         created_at: r.created_at.to_rfc3339(),
         started_at: r.started_at.map(|t| t.to_rfc3339()),
         finished_at: r.finished_at.map(|t| t.to_rfc3339()),
+        steps: steps
+            .and_then(serde_json::Value::as_object)
+            .map(|steps| {
+                steps
+                    .iter()
+                    .filter_map(|(step, at)| Some((step.clone(), at.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -94,6 +104,10 @@ async fn views(
     let releases = db::current_and_latest(&mut *conn, &ids)
         .await
         .map_err(|e| internal("load releases", e))?;
+    let release_ids: Vec<Uuid> = releases.iter().map(|r| r.id).collect();
+    let steps = db::step_times(&mut *conn, &release_ids)
+        .await
+        .map_err(|e| internal("load release steps", e))?;
     Ok(rows
         .into_iter()
         .map(|d| {
@@ -104,11 +118,11 @@ async fn views(
             let current = d
                 .current_release_id
                 .and_then(|id| mine.iter().find(|r| r.id == id))
-                .map(|r| release_view(r));
+                .map(|r| release_view(r, steps.get(&r.id)));
             let latest = mine
                 .iter()
                 .max_by_key(|r| r.number)
-                .map(|r| release_view(r));
+                .map(|r| release_view(r, steps.get(&r.id)));
             Deployment {
                 id: d.id.to_string(),
                 url: public_url(&state.config, &d.subdomain),
@@ -404,11 +418,16 @@ pub async fn releases(
     id: &str,
 ) -> Result<Vec<Release>, AppError> {
     let row = load_for(state, user, id).await?;
-    Ok(db::releases(&state.db, row.id)
+    let releases = db::releases(&state.db, row.id)
         .await
-        .map_err(|e| internal("list releases", e))?
+        .map_err(|e| internal("list releases", e))?;
+    let ids: Vec<Uuid> = releases.iter().map(|r| r.id).collect();
+    let steps = db::step_times(&state.db, &ids)
+        .await
+        .map_err(|e| internal("load release steps", e))?;
+    Ok(releases
         .iter()
-        .map(release_view)
+        .map(|r| release_view(r, steps.get(&r.id)))
         .collect())
 }
 
@@ -462,6 +481,43 @@ pub async fn subdomain_availability(
             })
         }
     }
+}
+
+/// `GET /api/v1/deployments/{id}/env/{key}`: one variable's value, for its owner (or an
+/// admin) who asked to see it. Every reveal is audited, naming the key, never the value.
+pub async fn reveal_env(
+    state: &AppState,
+    user: &UserRow,
+    client: &Client,
+    id: &str,
+    key: &str,
+) -> Result<EnvValue, AppError> {
+    let row = load_for(state, user, id).await?;
+    let sealed = db::env(&state.db, row.id)
+        .await
+        .map_err(|e| internal("load env", e))?
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .ok_or(AppError::NotFound)?;
+    let value = state
+        .cipher
+        .open(&pipeline::env_context(row.id, key), &sealed)
+        .map_err(|e| internal("open an env value", e))?;
+    let value = String::from_utf8(value).map_err(|e| internal("env value is not UTF-8", e))?;
+    auth::audit(
+        state,
+        Some(user.id),
+        "deployment.env_revealed",
+        Some(&row.subdomain),
+        client,
+        json!({ "deployment": row.id, "key": key }),
+    )
+    .await?;
+    Ok(EnvValue {
+        key: key.to_owned(),
+        value,
+    })
 }
 
 /// `GET /api/v1/deployments/{id}/routing`: what is configured now.

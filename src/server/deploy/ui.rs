@@ -101,3 +101,11 @@ pub async fn url_for(subdomain: String) -> Result<String, AppError> {
     auth::current_user(&state, &session).await?;
     Ok(service::public_url(&state.config, &subdomain))
 }
+
+pub async fn reveal_env(id: String, key: String) -> Result<String, AppError> {
+    let (state, session, client) = request().await?;
+    let user = auth::current_user(&state, &session).await?;
+    service::reveal_env(&state, &user, &client, &id, &key)
+        .await
+        .map(|v| v.value)
+}

@@ -7,14 +7,22 @@ use serde::Deserialize;
 
 use crate::{
     components::{use_toasts, Button, ButtonKind},
+    error::AppError,
     features::{
         auth::components::RequireUser,
         deployments::{
-            api::{get_deployment, list_releases, Power, Redeploy, Rollback, SetEnv},
-            components::{label, DeleteDialog, LogLineView, LogView, StateBadge, MAX_LINES},
+            api::{
+                get_deployment, list_releases, reveal_env, Power, Redeploy, Rollback, SetEnv,
+                UpdateDeployment,
+            },
+            components::{
+                label, now_epoch, parse_epoch, DeleteDialog, LogLineView, LogView, StateBadge,
+                MAX_LINES,
+            },
             live::{use_event_stream, StreamEvent},
             types::{
                 Deployment, DeploymentEvent, DeploymentState, LogLine, ReleaseState, RuntimeLine,
+                UpdateDeploymentRequest,
             },
         },
     },
@@ -209,6 +217,36 @@ fn Timeline(current: Signal<Option<Deployment>>) -> impl IntoView {
         Some(ReleaseState::Failed) | None => None,
     };
     let failed = move || release_state() == Some(ReleaseState::Failed);
+    // How long the release spent in step `i`: until the next step it reached, or until now.
+    let took = move |i: usize| -> Option<String> {
+        let release = current.get()?.latest_release?;
+        let at = |step: DeploymentState| -> Option<f64> {
+            if step == DeploymentState::Queued {
+                parse_epoch(&release.created_at)
+            } else {
+                parse_epoch(release.steps.get(step.as_str())?)
+            }
+        };
+        let start = at(STEPS[i])?;
+        if STEPS[i] == DeploymentState::Running {
+            return None;
+        }
+        let end = STEPS[i + 1..]
+            .iter()
+            .find_map(|s| at(*s))
+            .or_else(|| release.steps.get("failed").and_then(|t| parse_epoch(t)))
+            .unwrap_or_else(now_epoch);
+        let seconds = (end - start).max(0.0);
+        Some(if seconds < 60.0 {
+            format!("{seconds:.1}s")
+        } else {
+            format!(
+                "{}m {:02}s",
+                (seconds / 60.0) as u64,
+                (seconds % 60.0) as u64
+            )
+        })
+    };
     view! {
         <ol class="mt-4 flex flex-wrap items-center gap-2 text-xs" aria-label="Release progress" data-testid="timeline">
             {STEPS.into_iter().enumerate().map(|(i, step)| view! {
@@ -225,6 +263,7 @@ fn Timeline(current: Signal<Option<Deployment>>) -> impl IntoView {
                     aria-current=move || (position() == Some(i)).then_some("step")
                 >
                     {label(step)}
+                    {move || took(i).map(|t| view! { <span class="ml-1 tabular-nums opacity-70" data-testid="step-duration">{t}</span> })}
                 </li>
             }).collect_view()}
             <Show when=failed>
@@ -418,18 +457,21 @@ fn Environment(current: Signal<Option<Deployment>>) -> impl IntoView {
     let input_class = "rounded-md border border-slate-300 bg-white px-3 py-1.5 font-mono text-sm dark:border-slate-700 dark:bg-slate-900";
     view! {
         <div class="space-y-4">
-            <p class="text-sm text-slate-600 dark:text-slate-400">"Values are stored encrypted and never shown again; set a new value to change one. Saving redeploys."</p>
+            <p class="text-sm text-slate-600 dark:text-slate-400">"Values are stored encrypted; revealing one is recorded in the audit log. Saving a new value redeploys."</p>
             <ul class="divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800" data-testid="env-keys">
-                <For each=move || current.get().map(|d| d.env_keys).unwrap_or_default() key=|k| k.clone() let:key>
-                    <li class="flex items-center gap-3 p-3 text-sm">
-                        <span class="flex-1 font-mono">{key.clone()}</span>
-                        <span class="font-mono text-slate-400" aria-label="hidden value">"••••••"</span>
-                        <button type="button" class="rounded px-2 py-1 text-xs text-rose-600 ring-1 ring-inset ring-slate-300 dark:ring-slate-700"
-                            on:click=move |_| {
-                                set_env.dispatch(SetEnv { id: id(), env: BTreeMap::from([(key.clone(), None)]) });
-                            }>"Remove"</button>
-                    </li>
-                </For>
+                <For each=move || current.get().map(|d| d.env_keys).unwrap_or_default() key=|k| k.clone() children=move |key: String| {
+                    let remove = key.clone();
+                    view! {
+                        <li class="flex items-center gap-3 p-3 text-sm" data-testid="env-key" data-key=key.clone()>
+                            <span class="flex-1 font-mono">{key.clone()}</span>
+                            <Revealed id=Signal::derive(id) key=key.clone() />
+                            <button type="button" class="rounded px-2 py-1 text-xs text-rose-600 ring-1 ring-inset ring-slate-300 dark:ring-slate-700"
+                                on:click=move |_| {
+                                    set_env.dispatch(SetEnv { id: id(), env: BTreeMap::from([(remove.clone(), None)]) });
+                                }>"Remove"</button>
+                        </li>
+                    }
+                } />
             </ul>
             <form class="flex flex-wrap items-end gap-2" on:submit=move |ev| {
                 ev.prevent_default();
@@ -455,29 +497,134 @@ fn Environment(current: Signal<Option<Deployment>>) -> impl IntoView {
     }
 }
 
+/// A variable's value, hidden until asked for (the server audits every reveal).
+#[component]
+fn Revealed(id: Signal<String>, key: String) -> impl IntoView {
+    let shown = RwSignal::new(None::<String>);
+    let reveal = Action::new(move |key: &String| {
+        let (id, key) = (id.get_untracked(), key.clone());
+        async move { reveal_env(id, key).await }
+    });
+    let toasts = use_toasts();
+    Effect::new(move |_| match reveal.value().get() {
+        Some(Ok(value)) => shown.set(Some(value)),
+        Some(Err(e)) => toasts.error(e.to_string()),
+        None => {}
+    });
+    view! {
+        <span class="max-w-[50%] truncate font-mono" data-testid="env-value">
+            {move || shown.get().unwrap_or_else(|| "••••••".into())}
+        </span>
+        <button type="button" class="rounded px-2 py-1 text-xs ring-1 ring-inset ring-slate-300 dark:ring-slate-700"
+            aria-pressed=move || shown.with(Option::is_some).to_string()
+            on:click=move |_| {
+                if shown.with(Option::is_some) {
+                    shown.set(None);
+                } else {
+                    reveal.dispatch(key.clone());
+                }
+            }>
+            {move || if shown.with(Option::is_some) { "Hide" } else { "Reveal" }}
+        </button>
+    }
+}
+
 #[component]
 fn Settings(current: Signal<Option<Deployment>>) -> impl IntoView {
-    let row = |name: &'static str, value: String| {
+    let update = ServerAction::<UpdateDeployment>::new();
+    let toasts = use_toasts();
+    let result = Signal::derive(move || update.value().get());
+    Effect::new(move |_| match result.get() {
+        Some(Ok(_)) => toasts.ok("Saved"),
+        Some(Err(AppError::Validation { .. })) | None => {}
+        Some(Err(e)) => toasts.error(e.to_string()),
+    });
+    let initial = current.get_untracked();
+    let text =
+        |f: fn(&Deployment) -> String| RwSignal::new(initial.as_ref().map(f).unwrap_or_default());
+    let name = text(|d| d.name.clone());
+    let branch = text(|d| d.branch.clone());
+    let dockerfile = text(|d| d.dockerfile.clone());
+    let context = text(|d| d.context.clone());
+    let container_port = text(|d| d.container_port.map(|p| p.to_string()).unwrap_or_default());
+    let health_path = text(|d| d.health_path.clone().unwrap_or_default());
+    let memory_mb = text(|d| d.memory_mb.to_string());
+    let cpus = text(|d| d.cpus.to_string());
+    let error = move |field: &'static str| {
+        Signal::derive(move || match result.get() {
+            Some(Err(AppError::Validation { fields, .. })) => fields.get(field).cloned(),
+            _ => None,
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(d) = current.get_untracked() else {
+            return;
+        };
+        let changed = |value: RwSignal<String>, was: String| {
+            let now = value.get_untracked().trim().to_owned();
+            (now != was).then_some(now)
+        };
+        let change = UpdateDeploymentRequest {
+            name: changed(name, d.name.clone()),
+            branch: changed(branch, d.branch.clone()),
+            dockerfile: changed(dockerfile, d.dockerfile.clone()),
+            context: changed(context, d.context.clone()),
+            // Cleared: back to the image's port / a TCP check.
+            container_port: changed(
+                container_port,
+                d.container_port.map(|p| p.to_string()).unwrap_or_default(),
+            )
+            .map(|p| {
+                if p.is_empty() {
+                    0
+                } else {
+                    p.parse().unwrap_or(u32::MAX)
+                }
+            }),
+            health_path: changed(health_path, d.health_path.clone().unwrap_or_default()),
+            memory_mb: changed(memory_mb, d.memory_mb.to_string()).map(|m| m.parse().unwrap_or(0)),
+            cpus: changed(cpus, d.cpus.to_string()).map(|c| c.parse().unwrap_or(0.0)),
+            env: None,
+            access_token: None,
+        };
+        update.dispatch(UpdateDeployment { id: d.id, change });
+    };
+    let field = move |label: &'static str,
+                      key: &'static str,
+                      value: RwSignal<String>,
+                      hint: &'static str| {
+        let error = error(key);
         view! {
-            <div class="grid grid-cols-3 gap-2 p-3 text-sm">
-                <dt class="text-slate-500">{name}</dt>
-                <dd class="col-span-2 font-mono">{value}</dd>
+            <div class="space-y-1">
+                <label for=format!("setting-{key}") class="block text-sm font-medium">{label}</label>
+                <input id=format!("setting-{key}") class="block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 font-mono text-sm aria-[invalid=true]:border-rose-500 dark:border-slate-700 dark:bg-slate-900"
+                    aria-invalid=move || error.get().is_some().to_string()
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
+                <p class="text-xs text-slate-500">{hint}</p>
+                <p class="min-h-5 text-sm text-rose-600 dark:text-rose-400" data-error-for=key>{move || error.get()}</p>
             </div>
         }
     };
     view! {
-        {move || current.get().map(|d| view! {
-            <dl class="divide-y divide-slate-200 rounded-lg border border-slate-200 dark:divide-slate-800 dark:border-slate-800">
-                {row("Repository", d.repo_url.clone())}
-                {row("Branch", d.branch.clone())}
-                {row("Dockerfile", d.dockerfile.clone())}
-                {row("Build context", d.context.clone())}
-                {row("Container port", d.container_port.map_or("from the image".into(), |p| p.to_string()))}
-                {row("Health check", d.health_path.clone().unwrap_or_else(|| "TCP connect".into()))}
-                {row("Memory", format!("{} MiB", d.memory_mb))}
-                {row("CPUs", d.cpus.to_string())}
-                {row("Host port", d.port.map(|p| p.to_string()).unwrap_or_default())}
-            </dl>
-        })}
+        <form class="max-w-2xl space-y-2" on:submit=submit data-testid="settings-form">
+            <p class="text-sm text-slate-600 dark:text-slate-400">
+                "Repository: " <span class="font-mono">{move || current.get().map(|d| d.repo_url)}</span>
+                ". Changes to the build or the container deploy a new release."
+            </p>
+            <div class="grid gap-x-4 sm:grid-cols-2">
+                {field("Name", "name", name, "")}
+                {field("Branch", "branch", branch, "")}
+                {field("Dockerfile", "dockerfile", dockerfile, "Path in the repository.")}
+                {field("Build context", "context", context, "")}
+                {field("Container port", "container_port", container_port, "Empty: from the image's EXPOSE.")}
+                {field("Health check path", "health_path", health_path, "Empty: a TCP connect.")}
+                {field("Memory (MiB)", "memory_mb", memory_mb, "")}
+                {field("CPUs", "cpus", cpus, "")}
+            </div>
+            <button type="submit" data-testid="save-settings" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60" disabled=move || update.pending().get()>
+                "Save"
+            </button>
+        </form>
     }
 }

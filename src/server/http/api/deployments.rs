@@ -12,7 +12,7 @@ use super::{ApiJson, Caller};
 use crate::{
     error::AppError,
     features::deployments::types::{
-        CreateDeploymentRequest, Deployment, PortAllocation, Release, RoutingInfo,
+        CreateDeploymentRequest, Deployment, EnvValue, PortAllocation, Release, RoutingInfo,
         SubdomainAvailability, UpdateDeploymentRequest,
     },
     server::{
@@ -195,4 +195,16 @@ pub async fn ports(
 ) -> Result<Json<Vec<PortAllocation>>, AppError> {
     let admin = require_admin(user)?;
     service::port_registry(&state, &admin).await.map(Json)
+}
+
+/// `GET /api/v1/deployments/{id}/env/{key}` → `{key, value}`; audited.
+pub async fn reveal_env(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    client: Client,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<Json<EnvValue>, AppError> {
+    service::reveal_env(&state, &user, &client, &id, &key)
+        .await
+        .map(Json)
 }

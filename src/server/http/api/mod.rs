@@ -94,6 +94,7 @@ pub fn router() -> Router<AppState> {
         .route("/deployments/{id}/routing", get(deployments::routing))
         .route("/deployments/{id}/rollback", post(deployments::rollback))
         .route("/deployments/{id}/logs", get(streams::logs))
+        .route("/deployments/{id}/env/{key}", get(deployments::reveal_env))
         .route("/events", get(streams::events))
         .route("/releases/{id}/log", get(deployments::release_log))
         .route("/subdomains/{name}", get(deployments::subdomain))
