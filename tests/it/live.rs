@@ -314,3 +314,43 @@ async fn a_disabled_account_loses_its_open_event_stream() {
     let (status, _) = SseStream::try_open(&leaver, "/api/v1/events", None).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn after_redis_restarts_viewers_are_told_to_resync_and_events_flow_again() {
+    let mut redis = crate::support::services::PrivateRedis::start().await;
+    let app = TestApp::builder().redis(redis.url()).build().await;
+    let admin = app.with_admin().await;
+    let (_, me) = admin.get_json("/api/v1/me").await;
+    let owner: uuid::Uuid = me["id"].as_str().unwrap().parse().unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO deployments (owner_id, name, repo_url, branch, subdomain, dockerfile,
+                                  build_context, memory_mb, cpu_millis, state)
+         VALUES ($1, 'steady', 'https://github.com/example/app.git', 'main', 'steady',
+                 'Dockerfile', '.', 64, 1000, 'stopped')
+         RETURNING id",
+    )
+    .bind(owner)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    let mut events = SseStream::open(&admin, "/api/v1/events", None).await;
+    assert_eq!(events.next(EVENT_DEADLINE).await.unwrap().event, "ready");
+
+    redis.kill();
+    redis.resume().await;
+    // Messages may have been lost meanwhile: once subscribed again, viewers hear so.
+    let told = events.next(EVENT_DEADLINE).await.unwrap();
+    assert_eq!(told.event, "resync", "{told:?}");
+
+    slipway::server::live::events::changed(&app.state, id).await;
+    loop {
+        let event = events.next(EVENT_DEADLINE).await.unwrap();
+        if event.event == "resync" {
+            continue;
+        }
+        assert_eq!(event.event, "deployment", "{event:?}");
+        let change: Value = serde_json::from_str(&event.data).unwrap();
+        assert_eq!(change["deployment_id"], id.to_string());
+        break;
+    }
+}
