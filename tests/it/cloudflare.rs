@@ -341,14 +341,9 @@ async fn a_new_base_domain_or_nginx_port_moves_the_route_and_leaves_nothing_behi
     })
     .await;
 
-    let admin = moved.browser();
-    let (status, body) = admin
-        .post_json(
-            "/api/v1/auth/login",
-            json!({ "login": "admin", "password": crate::support::app::ADMIN_PASSWORD }),
-        )
+    let admin = moved
+        .signed_in("admin", crate::support::app::ADMIN_PASSWORD)
         .await;
-    assert_eq!(status, 200, "{body}");
     delete_and_wait(&admin, &id, DEADLINE).await;
     assert_eq!(cf.config(), existing_config());
     assert_eq!(cf.records().len(), existing_records().len());

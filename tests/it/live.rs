@@ -202,30 +202,11 @@ async fn an_event_from_one_process_reaches_a_viewer_of_another_and_only_the_owne
     let admin = app.with_admin().await;
     // A second Slipway process on the same database and Redis.
     let other = TestApp::builder().database(&app.database).build().await;
-    let viewer = other.browser();
-    let (status, body) = viewer
-        .post_json(
-            "/api/v1/auth/login",
-            json!({ "login": "admin", "password": crate::support::app::ADMIN_PASSWORD }),
-        )
+    let viewer = other
+        .signed_in("admin", crate::support::app::ADMIN_PASSWORD)
         .await;
-    assert_eq!(status, 200, "{body}");
     // And a user who may not see the admin's deployments, watching the same process.
-    let (status, body) = admin
-        .post_json(
-            "/api/v1/users",
-            json!({ "username": "bystander", "email": "bystander@example.com", "password": "a long bystander passphrase", "role": "user" }),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let bystander = other.browser();
-    let (status, _) = bystander
-        .post_json(
-            "/api/v1/auth/login",
-            json!({ "login": "bystander", "password": "a long bystander passphrase" }),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let (_, bystander) = other.user_signed_in(&admin, "bystander").await;
 
     let mut events = SseStream::open(&viewer, "/api/v1/events", None).await;
     assert_eq!(events.next(EVENT_DEADLINE).await.unwrap().event, "ready");
@@ -278,25 +259,10 @@ async fn an_event_from_one_process_reaches_a_viewer_of_another_and_only_the_owne
 async fn a_disabled_account_loses_its_open_event_stream() {
     let app = TestApp::new().await;
     let admin = app.with_admin().await;
-    let (status, created) = admin
-        .post_json(
-            "/api/v1/users",
-            json!({ "username": "leaver", "email": "leaver@example.com", "password": "a long leaver passphrase", "role": "user" }),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let leaver = app.browser();
-    let (status, _) = leaver
-        .post_json(
-            "/api/v1/auth/login",
-            json!({ "login": "leaver", "password": "a long leaver passphrase" }),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let (id, leaver) = app.user_signed_in(&admin, "leaver").await;
     let mut events = SseStream::open(&leaver, "/api/v1/events", None).await;
     assert_eq!(events.next(EVENT_DEADLINE).await.unwrap().event, "ready");
 
-    let id = created["id"].as_str().unwrap();
     let (status, body) = admin
         .send(
             reqwest::Method::PATCH,

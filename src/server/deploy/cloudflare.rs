@@ -207,9 +207,10 @@ impl Cloudflare {
         let got = self
             .call(
                 "read the tunnel configuration",
-                &GetConfiguration {
+                &TunnelConfiguration {
                     account: &self.account_id,
                     tunnel: &self.tunnel_id,
+                    put: None,
                 },
             )
             .await?;
@@ -222,10 +223,10 @@ impl Cloudflare {
     async fn put_configuration(&self, config: Map<String, Value>) -> Result<(), String> {
         self.call(
             "update the tunnel configuration",
-            &PutConfiguration {
+            &TunnelConfiguration {
                 account: &self.account_id,
                 tunnel: &self.tunnel_id,
-                body: json!({ "config": config }).to_string(),
+                put: Some(json!({ "config": config }).to_string()),
             },
         )
         .await?;
@@ -569,19 +570,13 @@ impl EndpointSpec for CreateRecord<'_> {
     }
 }
 
-/// `GET accounts/{account}/cfd_tunnel/{tunnel}/configurations`.
+/// `GET accounts/{account}/cfd_tunnel/{tunnel}/configurations`, or with a body the `PUT`
+/// that replaces it (`{"config": …}`).
 #[derive(Debug)]
-struct GetConfiguration<'a> {
+struct TunnelConfiguration<'a> {
     account: &'a str,
     tunnel: &'a str,
-}
-
-/// `PUT accounts/{account}/cfd_tunnel/{tunnel}/configurations` with `{"config": …}`.
-#[derive(Debug)]
-struct PutConfiguration<'a> {
-    account: &'a str,
-    tunnel: &'a str,
-    body: String,
+    put: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -592,28 +587,16 @@ struct Configuration {
 
 impl ApiResult for Configuration {}
 
-impl EndpointSpec for GetConfiguration<'_> {
+impl EndpointSpec for TunnelConfiguration<'_> {
     type JsonResponse = Configuration;
     type ResponseType = ApiSuccess<Configuration>;
 
     fn method(&self) -> Method {
-        Method::GET
-    }
-
-    fn path(&self) -> String {
-        format!(
-            "accounts/{}/cfd_tunnel/{}/configurations",
-            self.account, self.tunnel
-        )
-    }
-}
-
-impl EndpointSpec for PutConfiguration<'_> {
-    type JsonResponse = Configuration;
-    type ResponseType = ApiSuccess<Configuration>;
-
-    fn method(&self) -> Method {
-        Method::PUT
+        if self.put.is_some() {
+            Method::PUT
+        } else {
+            Method::GET
+        }
     }
 
     fn path(&self) -> String {
@@ -624,7 +607,7 @@ impl EndpointSpec for PutConfiguration<'_> {
     }
 
     fn body(&self) -> Option<RequestBody<'_>> {
-        Some(RequestBody::Json(self.body.clone()))
+        self.put.clone().map(RequestBody::Json)
     }
 }
 

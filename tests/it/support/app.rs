@@ -205,6 +205,38 @@ impl TestApp {
 
     /// Registers the first admin with a plain client, for servers whose cookie a cookie jar
     /// would refuse over plain http (`__Host-` cookies need https).
+    /// A browser signed in as `login` (an account that exists already).
+    pub async fn signed_in(&self, login: &str, password: &str) -> Browser {
+        let browser = self.browser();
+        let (status, body) = browser
+            .post_json(
+                "/api/v1/auth/login",
+                serde_json::json!({ "login": login, "password": password }),
+            )
+            .await;
+        assert_eq!(status, 200, "signing in as {login}: {body}");
+        browser
+    }
+
+    /// A user `admin` creates; returns the user's id and a browser signed in as them.
+    pub async fn user_signed_in(&self, admin: &Browser, username: &str) -> (String, Browser) {
+        let password = format!("a long passphrase of {username}");
+        let (status, created) = admin
+            .post_json(
+                "/api/v1/users",
+                serde_json::json!({
+                    "username": username,
+                    "email": format!("{username}@example.com"),
+                    "password": password,
+                    "role": "user",
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().expect("user id").to_owned();
+        (id, self.signed_in(username, &password).await)
+    }
+
     pub async fn with_admin_cookie_name(&self, expected_cookie: &str) {
         let response = self
             .client

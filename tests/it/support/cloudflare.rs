@@ -262,6 +262,15 @@ async fn gate(
     }
 }
 
+/// What the API answers for an id that names no zone of the account.
+fn unknown_zone() -> Response {
+    failure(
+        StatusCode::NOT_FOUND,
+        7003,
+        "Could not route to /zones/…/dns_records, perhaps your object identifier is invalid?",
+    )
+}
+
 fn tunnel_exists(account: &str, tunnel: &str) -> bool {
     account == ACCOUNT && tunnel == TUNNEL
 }
@@ -339,11 +348,7 @@ async fn list_records(
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     if zone != ZONE {
-        return failure(
-            StatusCode::NOT_FOUND,
-            7003,
-            "Could not route to /zones/…/dns_records, perhaps your object identifier is invalid?",
-        );
+        return unknown_zone();
     }
     let state = inner.lock().unwrap();
     let matches = |r: &Value, field: &str, key: &str| {
@@ -401,11 +406,7 @@ async fn create_record(
     body: Bytes,
 ) -> Response {
     if zone != ZONE {
-        return failure(
-            StatusCode::NOT_FOUND,
-            7003,
-            "Could not route to /zones/…/dns_records, perhaps your object identifier is invalid?",
-        );
+        return unknown_zone();
     }
     let Ok(fields) = serde_json::from_slice::<Value>(&body) else {
         return failure(StatusCode::BAD_REQUEST, 9207, "Request body is invalid.");
@@ -447,11 +448,7 @@ async fn delete_record(
     Path((zone, id)): Path<(String, String)>,
 ) -> Response {
     if zone != ZONE {
-        return failure(
-            StatusCode::NOT_FOUND,
-            7003,
-            "Could not route to /zones/…/dns_records, perhaps your object identifier is invalid?",
-        );
+        return unknown_zone();
     }
     let mut state = inner.lock().unwrap();
     let before = state.records.len();
