@@ -124,6 +124,12 @@ test("deploy through the form, follow it live, change it and delete it", async (
   await page.getByTestId("deployment-card").filter({ hasText: "e2e-app" }).getByTestId("delete").click();
   const dialog = page.getByTestId("delete-dialog");
   await expect(dialog).toContainText("e2e-app");
+  // The keyboard reaches it at once: Escape closes it, nothing deleted.
+  await expect(dialog).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("deployment-card")).toHaveCount(1);
+  await page.getByTestId("deployment-card").filter({ hasText: "e2e-app" }).getByTestId("delete").click();
   await dialog.getByTestId("confirm-delete").click();
   await expect(page.getByTestId("deployment-card")).toHaveCount(0, { timeout: 60_000 });
   await expect(page.getByTestId("empty-state")).toBeVisible();

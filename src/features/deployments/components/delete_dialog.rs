@@ -36,13 +36,20 @@ pub fn DeleteDialog(
         <Show when=move || target.with(Option::is_some)>
             {move || target.get().map(|d| {
                 let id = d.id.clone();
+                // Focus moves into the dialog, so Escape and Tab work from the keyboard at once.
+                let panel = NodeRef::<leptos::html::Div>::new();
+                Effect::new(move |_| {
+                    if let Some(panel) = panel.get() {
+                        let _ = panel.focus();
+                    }
+                });
                 view! {
                     <div class="fixed inset-0 z-40 grid place-items-center bg-slate-950/50 p-4" on:keydown=move |ev| {
                         if ev.key() == "Escape" {
                             target.set(None);
                         }
                     }>
-                        <div role="dialog" aria-modal="true" aria-labelledby="delete-title" class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl dark:bg-slate-900" data-testid="delete-dialog">
+                        <div node_ref=panel tabindex="-1" role="dialog" aria-modal="true" aria-labelledby="delete-title" class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl outline-none dark:bg-slate-900" data-testid="delete-dialog">
                             <h2 id="delete-title" class="text-lg font-semibold">"Delete " {d.name.clone()} "?"</h2>
                             <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
                                 "This removes " <strong>{d.subdomain.clone()}</strong> " for good: its containers and images, build logs and release history, environment variables, the nginx site"
