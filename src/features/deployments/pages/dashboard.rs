@@ -30,7 +30,16 @@ pub fn Dashboard() -> impl IntoView {
             "deployment" => {
                 if let Ok(change) = serde_json::from_str::<DeploymentEvent>(&event.data) {
                     overlay.update(|o| {
-                        o.insert(change.deployment_id, Some(change.deployment));
+                        // Two processes may deliver out of order: an older state never wins,
+                        // and nothing comes back once deleted.
+                        let stale = match o.get(&change.deployment_id) {
+                            Some(None) => true,
+                            Some(Some(known)) => known.updated_at > change.deployment.updated_at,
+                            None => false,
+                        };
+                        if !stale {
+                            o.insert(change.deployment_id, Some(change.deployment));
+                        }
                     });
                 }
             }
@@ -173,8 +182,11 @@ fn Card(deployment: Deployment, to_delete: RwSignal<Option<Deployment>>) -> impl
                     <dt>"Release"</dt>
                     <dd class="truncate">
                         "#" {r.number} " "
-                        {r.commit_sha.as_deref().map(|s| s.chars().take(7).collect::<String>())}
-                        " " {r.commit_message.clone()} " · " {age(&r.created_at, now)}
+                        {match r.commit_sha.as_deref() {
+                            Some(sha) => format!("{} {}", sha.chars().take(7).collect::<String>(), r.commit_message.clone().unwrap_or_default()),
+                            None => r.trigger.clone(),
+                        }}
+                        " · " {age(&r.created_at, now)}
                     </dd>
                 })}
                 {d.port.map(|p| view! { <dt>"Port"</dt><dd>{p}</dd> })}

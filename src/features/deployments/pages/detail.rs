@@ -68,7 +68,15 @@ fn Detail() -> impl IntoView {
             "deployment" => {
                 if let Ok(change) = serde_json::from_str::<DeploymentEvent>(&event.data) {
                     if change.deployment_id == id() {
-                        heard.set(Some(change.deployment));
+                        // An older state delivered late never replaces a newer one.
+                        heard.update(|known| {
+                            if known
+                                .as_ref()
+                                .is_none_or(|k| k.updated_at <= change.deployment.updated_at)
+                            {
+                                *known = Some(change.deployment);
+                            }
+                        });
                     }
                 }
             }
