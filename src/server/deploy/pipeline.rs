@@ -28,6 +28,8 @@ use crate::server::{
 /// Without an override or an `EXPOSE`, the app is expected here (and told so in `PORT`).
 pub const DEFAULT_CONTAINER_PORT: u16 = 8080;
 const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+/// The pause after the first failed probe; it doubles up to [`PROBE_INTERVAL`].
+const FIRST_PROBE_PAUSE: Duration = Duration::from_millis(25);
 /// A container that has crashed this often while we wait will not get better.
 const CRASH_LIMIT: i64 = 2;
 
@@ -638,6 +640,7 @@ impl Run<'_> {
             .await;
         let started = Instant::now();
         let mut last;
+        let mut pause = FIRST_PROBE_PAUSE;
         loop {
             let inspect = docker
                 .inspect_container(id, None)
@@ -698,7 +701,9 @@ impl Run<'_> {
                     timeout.as_secs()
                 )));
             }
-            tokio::time::sleep(PROBE_INTERVAL).await;
+            // Most apps listen within milliseconds: probe again soon, then back off.
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(PROBE_INTERVAL);
         }
     }
 
