@@ -16,6 +16,21 @@ const chromiumArgs = [
   "--disable-sync",
 ];
 
+// A Slipway server of the debug build, run from the repository root (where the site root,
+// target/site, is relative to).
+function slipway(listen: string, env: Record<string, string>) {
+  return {
+    command: "target/debug/slipway",
+    cwd: "..",
+    url: `http://${listen}/health`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe" as const,
+    stderr: "pipe" as const,
+    env: { LEPTOS_SITE_ADDR: listen, LEPTOS_SITE_ROOT: "target/site", LOG_LEVEL: "warn", ...env },
+  };
+}
+
 export default defineConfig({
   testDir: "./tests",
   outputDir: "./test-results",
@@ -42,35 +57,14 @@ export default defineConfig({
       },
     },
   ],
-  webServer: [{
-    // Run from the repository root, where the site root (target/site) is relative to.
-    command: "target/debug/slipway",
-    cwd: "..",
-    url: `${baseURL}/health`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      LEPTOS_SITE_ADDR: addr,
-      LEPTOS_SITE_ROOT: "target/site",
+  webServer: [
+    slipway(addr, {
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "",
       DATA_DIR: process.env.E2E_DATA_DIR ?? ".data/e2e",
       NGINX_SITES_DIR: `${process.env.E2E_DATA_DIR ?? ".data/e2e"}/nginx-sites`,
-      LOG_LEVEL: "warn",
-    },
-  }, {
+    }),
     // Deploys for real: Docker, the project's nginx, a fixture repository on loopback.
-    command: "target/debug/slipway",
-    cwd: "..",
-    url: `http://${deployAddr}/health`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      LEPTOS_SITE_ADDR: deployAddr,
-      LEPTOS_SITE_ROOT: "target/site",
+    slipway(deployAddr, {
       DATABASE_URL: process.env.E2E_DEPLOY_DATABASE_URL ?? "",
       DATA_DIR: process.env.E2E_DEPLOY_DATA_DIR ?? ".data/e2e-deploy",
       REDIS_KEY_PREFIX: "e2e-deploy:",
@@ -83,7 +77,6 @@ export default defineConfig({
       GIT_ALLOW_HTTP: "true",
       PORT_RANGE: "25000-25019",
       REDEPLOY_DRAIN_SECS: "1",
-      LOG_LEVEL: "warn",
-    },
-  }],
+    }),
+  ],
 });

@@ -2,11 +2,12 @@
 //! app output actually uses: reset, bold, dim, the 8 + 8 bright foreground colours. Other
 //! escape sequences are dropped so they never show up as garbage.
 
-/// A run of text and the Tailwind classes that style it.
+/// A run of text, its colour class and whether it is bold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
     pub text: String,
     pub class: &'static str,
+    pub bold: bool,
 }
 
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -18,36 +19,25 @@ struct Style {
 
 impl Style {
     fn class(self) -> &'static str {
-        match (self.colour, self.bold, self.dim) {
-            (None, false, false) => "",
-            (None, true, _) => "font-bold",
-            (None, false, true) => "opacity-70",
-            (Some(c), bold, _) => {
-                let colour = match c {
-                    0 | 8 => "text-slate-400",
-                    1 | 9 => "text-rose-400",
-                    2 | 10 => "text-emerald-400",
-                    3 | 11 => "text-amber-300",
-                    4 | 12 => "text-sky-400",
-                    5 | 13 => "text-fuchsia-400",
-                    6 | 14 => "text-cyan-300",
-                    _ => "text-slate-100",
-                };
-                if bold {
-                    match colour {
-                        "text-rose-400" => "text-rose-400 font-bold",
-                        "text-emerald-400" => "text-emerald-400 font-bold",
-                        "text-amber-300" => "text-amber-300 font-bold",
-                        "text-sky-400" => "text-sky-400 font-bold",
-                        "text-fuchsia-400" => "text-fuchsia-400 font-bold",
-                        "text-cyan-300" => "text-cyan-300 font-bold",
-                        "text-slate-400" => "text-slate-400 font-bold",
-                        _ => "text-slate-100 font-bold",
-                    }
-                } else {
-                    colour
-                }
-            }
+        match self.colour {
+            None if self.dim => "opacity-70",
+            None => "",
+            Some(0 | 8) => "text-slate-400",
+            Some(1 | 9) => "text-rose-400",
+            Some(2 | 10) => "text-emerald-400",
+            Some(3 | 11) => "text-amber-300",
+            Some(4 | 12) => "text-sky-400",
+            Some(5 | 13) => "text-fuchsia-400",
+            Some(6 | 14) => "text-cyan-300",
+            Some(_) => "text-slate-100",
+        }
+    }
+
+    fn run(self, text: String) -> Run {
+        Run {
+            text,
+            class: self.class(),
+            bold: self.bold,
         }
     }
 }
@@ -81,10 +71,7 @@ pub fn runs(line: &str) -> Vec<Run> {
             continue; // cursor movement and the like
         }
         if !text.is_empty() {
-            out.push(Run {
-                text: std::mem::take(&mut text),
-                class: style.class(),
-            });
+            out.push(style.run(std::mem::take(&mut text)));
         }
         for code in params.split(';') {
             match code.parse::<u8>().unwrap_or(0) {
@@ -103,10 +90,7 @@ pub fn runs(line: &str) -> Vec<Run> {
         }
     }
     if !text.is_empty() {
-        out.push(Run {
-            text,
-            class: style.class(),
-        });
+        out.push(style.run(text));
     }
     out
 }
@@ -120,31 +104,30 @@ pub fn plain(line: &str) -> String {
 mod tests {
     use super::*;
 
+    fn run(text: &str, class: &'static str, bold: bool) -> Run {
+        Run {
+            text: text.into(),
+            class,
+            bold,
+        }
+    }
+
     #[test]
     fn colours_become_classes_and_other_escapes_vanish() {
         assert_eq!(
             runs("tick 1 \u{1b}[32mgreen\u{1b}[0m done"),
             vec![
-                Run {
-                    text: "tick 1 ".into(),
-                    class: ""
-                },
-                Run {
-                    text: "green".into(),
-                    class: "text-emerald-400"
-                },
-                Run {
-                    text: " done".into(),
-                    class: ""
-                },
+                run("tick 1 ", "", false),
+                run("green", "text-emerald-400", false),
+                run(" done", "", false),
             ]
         );
         assert_eq!(
-            runs("\u{1b}[1;31mError\u{1b}[0m"),
-            vec![Run {
-                text: "Error".into(),
-                class: "text-rose-400 font-bold"
-            }]
+            runs("\u{1b}[1;31mError\u{1b}[0m plain"),
+            vec![
+                run("Error", "text-rose-400", true),
+                run(" plain", "", false)
+            ]
         );
         assert_eq!(plain("a\u{1b}[2Kb\u{1b}[1Ac\u{1b}"), "abc");
         assert!(runs("").is_empty());

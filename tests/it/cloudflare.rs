@@ -12,7 +12,9 @@ use crate::{
     support::{
         app::{Browser, TestApp},
         cloudflare::{CloudflareStandIn, TOKEN, TUNNEL},
-        fixtures::{base_image, files, settled, web_app, GitServer},
+        fixtures::{
+            base_image, create_deployment, delete_deployment, files, settled, web_app, GitServer,
+        },
         wait,
     },
 };
@@ -57,29 +59,12 @@ async fn deploy(admin: &Browser, git: &GitServer, subdomain: &str) -> (String, V
         subdomain,
         &files(&web_app(base_image().await, "tunneled v1")),
     );
-    let (status, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": subdomain }),
-        )
-        .await;
-    assert_eq!(status, 202, "{created}");
+    let created =
+        create_deployment(admin, json!({ "repo_url": url, "subdomain": subdomain })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let d = settled(admin, &id).await;
     assert_eq!(d["state"], "running", "{d}");
     (id, d)
-}
-
-async fn delete_and_wait(admin: &Browser, id: &str, deadline: Duration) {
-    let (status, _) = admin
-        .send(Method::DELETE, &format!("/api/v1/deployments/{id}"), None)
-        .await;
-    assert_eq!(status, 202);
-    wait::until("the deployment to be gone", deadline, || async {
-        let (status, _) = admin.get_json(&format!("/api/v1/deployments/{id}")).await;
-        (status == 404).then_some(())
-    })
-    .await;
 }
 
 #[tokio::test]
@@ -163,7 +148,7 @@ async fn a_deployment_gets_one_tunnel_rule_and_one_cname_and_delete_takes_exactl
         writes
     );
 
-    delete_and_wait(&admin, &id, DEADLINE).await;
+    delete_deployment(&admin, &id).await;
     assert_eq!(cf.config(), before_config, "the tunnel is as it was");
     assert_eq!(cf.records(), before_records, "the zone is as it was");
 }
@@ -298,9 +283,9 @@ async fn names_the_operator_routes_elsewhere_are_refused_and_left_alone() {
             )),
             "{d}"
         );
-        delete_and_wait(&admin, d["id"].as_str().unwrap(), DEADLINE).await;
+        delete_deployment(&admin, d["id"].as_str().unwrap()).await;
     }
-    delete_and_wait(&admin, &taken, DEADLINE).await;
+    delete_deployment(&admin, &taken).await;
     assert_eq!(cf.config(), config, "the operator's rules survive");
     assert_eq!(
         cf.records(),
@@ -344,7 +329,7 @@ async fn a_new_base_domain_or_nginx_port_moves_the_route_and_leaves_nothing_behi
     let admin = moved
         .signed_in("admin", crate::support::app::ADMIN_PASSWORD)
         .await;
-    delete_and_wait(&admin, &id, DEADLINE).await;
+    delete_deployment(&admin, &id).await;
     assert_eq!(cf.config(), existing_config());
     assert_eq!(cf.records().len(), existing_records().len());
 }

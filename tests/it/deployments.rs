@@ -8,20 +8,16 @@ use serde_json::{json, Value};
 
 use crate::support::{
     app::{Browser, TestApp},
-    fixtures::{base_image, docker, files, settled, web_app, GitServer},
+    fixtures::{
+        base_image, create_deployment, delete_deployment, docker, files, settled, web_app,
+        GitServer,
+    },
     wait,
 };
 
 const PASSWORD: &str = "a long user passphrase";
 /// Builds of the fixture take seconds; the deadline allows for a loaded CI machine.
 const DEPLOY_DEADLINE: Duration = Duration::from_secs(180);
-
-async fn create(browser: &Browser, body: Value) -> Value {
-    let (status, created) = browser.post_json("/api/v1/deployments", body).await;
-    assert_eq!(status, 202, "{created}");
-    assert_eq!(created["state"], "queued", "{created}");
-    created
-}
 
 async fn log_text(browser: &Browser, release: &str) -> (Vec<Value>, String) {
     let (status, text) = browser
@@ -112,7 +108,8 @@ async fn deployed_app(
 ) -> (Browser, Value) {
     let admin = app.with_admin().await;
     let url = git.commit(subdomain, &files(&web_app(base_image().await, version)));
-    let created = create(&admin, json!({ "repo_url": url, "subdomain": subdomain })).await;
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": subdomain })).await;
     let d = settled(&admin, created["id"].as_str().unwrap()).await;
     assert_eq!(d["state"], "running", "{d}");
     (admin, d)
@@ -195,7 +192,7 @@ async fn env_values_reach_the_container_and_never_the_stored_log() {
     let admin = app.with_admin().await;
     let url = git.commit("envapp", &files(&web_app(base_image().await, "v1")));
     let secret = "sup3r-s3cret-greeting";
-    let created = create(
+    let created = create_deployment(
         &admin,
         json!({ "repo_url": url, "subdomain": "envapp", "env": { "GREETING": secret, "OTHER": "x" } }),
     )
@@ -284,7 +281,8 @@ async fn a_dockerfile_that_fails_to_build_fails_with_the_error_in_the_log() {
         base_image().await
     );
     let url = git.commit("broken", &[("Dockerfile", dockerfile.as_str())]);
-    let created = create(&admin, json!({ "repo_url": url, "subdomain": "broken" })).await;
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": "broken" })).await;
     let d = settled(&admin, created["id"].as_str().unwrap()).await;
     assert_eq!(d["state"], "failed", "{d}");
     let error = d["error"].as_str().unwrap();
@@ -312,7 +310,8 @@ async fn an_app_that_never_becomes_healthy_fails_and_leaves_no_container() {
     let silent =
         format!("FROM {base}\nCMD [\"/bin/sh\", \"-c\", \"echo starting up; exec sleep 1000\"]\n");
     let url = git.commit("silent", &[("Dockerfile", silent.as_str())]);
-    let created = create(&admin, json!({ "repo_url": url, "subdomain": "silent" })).await;
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": "silent" })).await;
     let d = settled(&admin, created["id"].as_str().unwrap()).await;
     assert_eq!(d["state"], "failed", "{d}");
     let error = d["error"].as_str().unwrap();
@@ -331,7 +330,7 @@ async fn an_app_that_never_becomes_healthy_fails_and_leaves_no_container() {
     let crash =
         format!("FROM {base}\nCMD [\"/bin/sh\", \"-c\", \"echo config missing >&2; exit 7\"]\n");
     let url = git.commit("crash", &[("Dockerfile", crash.as_str())]);
-    let created = create(
+    let created = create_deployment(
         &admin,
         json!({ "repo_url": url, "subdomain": "crash", "health_path": "/healthz" }),
     )
@@ -463,7 +462,7 @@ async fn every_invalid_field_is_a_422_naming_it() {
     // A taken subdomain is a conflict, and the availability check says so.
     let (_, availability) = admin.get_json("/api/v1/subdomains/valid").await;
     assert_eq!(availability, json!({ "available": true }));
-    create(&admin, ok.clone()).await;
+    create_deployment(&admin, ok.clone()).await;
     let (status, error) = admin.post_json("/api/v1/deployments", ok.clone()).await;
     assert_eq!(status, 409, "{error}");
     let (_, availability) = admin.get_json("/api/v1/subdomains/valid").await;
@@ -482,7 +481,8 @@ async fn another_users_deployment_is_not_found_and_admins_see_all() {
     let alice = sign_up(&app, &admin, "alice").await;
     let bob = sign_up(&app, &admin, "bob").await;
     let url = git.commit("mine", &files(&web_app(base_image().await, "v1")));
-    let created = create(&alice, json!({ "repo_url": url, "subdomain": "alices" })).await;
+    let created =
+        create_deployment(&alice, json!({ "repo_url": url, "subdomain": "alices" })).await;
     let id = created["id"].as_str().unwrap();
     let release = created["latest_release"]["id"].as_str().unwrap();
 
@@ -547,23 +547,7 @@ async fn delete_leaves_no_container_image_work_dir_or_port_and_a_second_delete_i
     assert_eq!(containers_of(id).await.len(), 1);
     assert!(!images_of(id).await.is_empty());
 
-    let (status, _) = admin
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/deployments/{id}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 202);
-    wait::until(
-        "the deployment to be gone",
-        Duration::from_secs(60),
-        || async {
-            let (status, _) = admin.get_json(&format!("/api/v1/deployments/{id}")).await;
-            (status == 404).then_some(())
-        },
-    )
-    .await;
+    delete_deployment(&admin, id).await;
     assert!(containers_of(id).await.is_empty());
     assert!(images_of(id).await.is_empty());
     let builds = app.data_dir().join("builds");
@@ -887,7 +871,7 @@ async fn a_process_killed_while_building_leaves_the_release_interrupted_and_noth
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let created = create(&admin, json!({ "repo_url": url, "subdomain": "slow" })).await;
+    let created = create_deployment(&admin, json!({ "repo_url": url, "subdomain": "slow" })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let release = created["latest_release"]["id"].as_str().unwrap().to_owned();
     wait::until(
@@ -1001,7 +985,7 @@ async fn a_private_repository_is_cloned_with_its_token_which_stays_sealed() {
 
     let mut right = body.clone();
     right["access_token"] = json!(PRIVATE_TOKEN);
-    let created = create(&admin, right).await;
+    let created = create_deployment(&admin, right).await;
     assert_eq!(created["has_access_token"], true);
     assert!(!created.to_string().contains(PRIVATE_TOKEN));
     let d = settled(&admin, created["id"].as_str().unwrap()).await;
@@ -1039,7 +1023,7 @@ async fn builds_beyond_build_concurrency_wait_in_queued() {
         "FROM {base}\nRUN echo 'slow build' && sleep 4\nCMD [\"/bin/httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/\"]\n"
     );
     let url = git.commit("queue", &[("Dockerfile", slow.as_str())]);
-    let first = create(&admin, json!({ "repo_url": url, "subdomain": "first" })).await;
+    let first = create_deployment(&admin, json!({ "repo_url": url, "subdomain": "first" })).await;
     let first_id = first["id"].as_str().unwrap();
     wait::until(
         "the first build to start",
@@ -1052,7 +1036,7 @@ async fn builds_beyond_build_concurrency_wait_in_queued() {
         },
     )
     .await;
-    let second = create(&admin, json!({ "repo_url": url, "subdomain": "second" })).await;
+    let second = create_deployment(&admin, json!({ "repo_url": url, "subdomain": "second" })).await;
     let second_id = second["id"].as_str().unwrap();
     // While the first builds, the second waits its turn.
     let mut saw_waiting = false;
@@ -1102,7 +1086,7 @@ async fn two_slipway_processes_sharing_a_database_never_build_the_same_release()
     let url = git.commit("shared", &files(&web_app(base_image().await, "v1")));
     let mut ids = Vec::new();
     for i in 0..4 {
-        let d = create(
+        let d = create_deployment(
             &admin,
             json!({ "repo_url": url, "subdomain": format!("s{i}") }),
         )
@@ -1124,7 +1108,7 @@ async fn a_delete_interrupted_half_way_finishes_and_deleting_a_user_removes_thei
     let git = GitServer::start().await;
     let admin = app.with_admin().await;
     let url = git.commit("half", &files(&web_app(base_image().await, "v1")));
-    let created = create(&admin, json!({ "repo_url": url, "subdomain": "half" })).await;
+    let created = create_deployment(&admin, json!({ "repo_url": url, "subdomain": "half" })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let d = settled(&admin, &id).await;
     assert_eq!(d["state"], "running", "{d}");
@@ -1170,7 +1154,8 @@ async fn a_delete_interrupted_half_way_finishes_and_deleting_a_user_removes_thei
 
     // Deleting a user takes their deployments with them.
     let alice = sign_up(&app, &admin, "alice").await;
-    let created = create(&alice, json!({ "repo_url": url, "subdomain": "alices" })).await;
+    let created =
+        create_deployment(&alice, json!({ "repo_url": url, "subdomain": "alices" })).await;
     let alices = created["id"].as_str().unwrap().to_owned();
     let d = settled(&alice, &alices).await;
     assert_eq!(d["state"], "running", "{d}");

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::support::{
     app::{Browser, TestApp},
-    fixtures::{base_image, files, settled, GitServer},
+    fixtures::{base_image, create_deployment, files, settled, GitServer},
     sse::{SseEvent, SseStream},
 };
 
@@ -42,13 +42,8 @@ exec /bin/httpd -f -p "${PORT:-8080}" -h /www
 
 async fn start_chatty(admin: &Browser, git: &GitServer, subdomain: &str) -> String {
     let url = git.commit(subdomain, &files(&chatty_app(base_image().await)));
-    let (status, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": subdomain }),
-        )
-        .await;
-    assert_eq!(status, 202, "{created}");
+    let created =
+        create_deployment(admin, json!({ "repo_url": url, "subdomain": subdomain })).await;
     created["id"].as_str().unwrap().to_owned()
 }
 

@@ -8,7 +8,9 @@ use serde_json::json;
 
 use crate::support::{
     app::TestApp,
-    fixtures::{base_image, files, settled, web_app, GitServer},
+    fixtures::{
+        base_image, create_deployment, delete_deployment, files, settled, web_app, GitServer,
+    },
     wait,
 };
 
@@ -41,13 +43,8 @@ async fn a_deployment_is_served_through_nginx_at_its_host_name_until_deleted() {
         "routed",
         &files(&web_app(base_image().await, "through nginx")),
     );
-    let (status, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": "routed" }),
-        )
-        .await;
-    assert_eq!(status, 202, "{created}");
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": "routed" })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let d = settled(&admin, &id).await;
     assert_eq!(d["state"], "running", "{d}");
@@ -85,23 +82,7 @@ async fn a_deployment_is_served_through_nginx_at_its_host_name_until_deleted() {
         assert!(vhost.contains(header), "{header} is forwarded: {vhost}");
     }
 
-    let (status, _) = admin
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/deployments/{id}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, 202);
-    wait::until(
-        "the deployment to be gone",
-        Duration::from_secs(60),
-        || async {
-            let (status, _) = admin.get_json(&format!("/api/v1/deployments/{id}")).await;
-            (status == 404).then_some(())
-        },
-    )
-    .await;
+    delete_deployment(&admin, &id).await;
     assert!(!std::path::Path::new(routing["vhost_path"].as_str().unwrap()).exists());
     assert_eq!(
         through_nginx(&app, "routed.localhost", "/")
@@ -120,12 +101,8 @@ async fn a_config_nginx_refuses_is_rolled_back_and_shown_on_the_deployment() {
     // Something else broke nginx's configuration: no new virtual host may be loaded.
     std::fs::write(app.nginx.sites.join("broken.conf"), "this is not nginx;\n").unwrap();
     let url = git.commit("refused", &files(&web_app(base_image().await, "v1")));
-    let (_, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": "refused" }),
-        )
-        .await;
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": "refused" })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let d = settled(&admin, &id).await;
     assert_eq!(d["state"], "failed", "{d}");
@@ -149,12 +126,8 @@ async fn the_reconciler_restores_a_missing_vhost_and_removes_a_stray_one() {
     let git = GitServer::start().await;
     let admin = app.with_admin().await;
     let url = git.commit("healed", &files(&web_app(base_image().await, "healed")));
-    let (_, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": "healed" }),
-        )
-        .await;
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": "healed" })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(settled(&admin, &id).await["state"], "running");
     let (_, routing) = admin
@@ -296,12 +269,8 @@ async fn a_redeploy_under_steady_load_drops_nothing_and_a_failing_one_leaves_the
     let admin = app.with_admin().await;
     let base = base_image().await;
     let url = git.commit("steady", &files(&web_app(base, "v1")));
-    let (_, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": "steady" }),
-        )
-        .await;
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": "steady" })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(settled(&admin, &id).await["state"], "running");
 
@@ -377,12 +346,11 @@ async fn a_rollback_under_load_brings_back_the_old_image_and_its_environment() {
     let admin = app.with_admin().await;
     let base = base_image().await;
     let url = git.commit("back", &files(&web_app(base, "v1")));
-    let (_, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": "back", "env": { "GREETING": "one" } }),
-        )
-        .await;
+    let created = create_deployment(
+        &admin,
+        json!({ "repo_url": url, "subdomain": "back", "env": { "GREETING": "one" } }),
+    )
+    .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let first = settled(&admin, &id).await;
     assert_eq!(first["state"], "running", "{first}");
@@ -480,12 +448,8 @@ async fn a_vhost_nginx_never_serves_is_taken_back_and_the_release_fails() {
     let git = GitServer::start().await;
     let admin = app.with_admin().await;
     let url = git.commit("unseen", &files(&web_app(base_image().await, "v1")));
-    let (_, created) = admin
-        .post_json(
-            "/api/v1/deployments",
-            json!({ "repo_url": url, "subdomain": "unseen" }),
-        )
-        .await;
+    let created =
+        create_deployment(&admin, json!({ "repo_url": url, "subdomain": "unseen" })).await;
     let id = created["id"].as_str().unwrap().to_owned();
     let d = settled(&admin, &id).await;
     assert_eq!(d["state"], "failed", "{d}");

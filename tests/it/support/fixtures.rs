@@ -244,6 +244,30 @@ pub fn files<'a>(list: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a s
     list.iter().map(|(p, c)| (*p, c.as_str())).collect()
 }
 
+/// `POST /api/v1/deployments`, which must accept it (202, `queued`).
+pub async fn create_deployment(
+    browser: &super::app::Browser,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, created) = browser.post_json("/api/v1/deployments", body).await;
+    assert_eq!(status, 202, "{created}");
+    assert_eq!(created["state"], "queued", "{created}");
+    created
+}
+
+/// `DELETE /api/v1/deployments/{id}` (202), then waits until it answers 404.
+pub async fn delete_deployment(browser: &super::app::Browser, id: &str) {
+    let path = format!("/api/v1/deployments/{id}");
+    let (status, body) = browser.send(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 202, "{body}");
+    super::wait::until(
+        "the deployment to be gone",
+        std::time::Duration::from_secs(90),
+        || async { (browser.get_json(&path).await.0 == 404).then_some(()) },
+    )
+    .await;
+}
+
 /// Waits until the deployment is out of the pipeline (`running`, `failed` or `stopped`, with
 /// no release in progress) and returns it.
 pub async fn settled(browser: &super::app::Browser, id: &str) -> serde_json::Value {

@@ -116,7 +116,7 @@ pub fn LogView(
                     >
                         {ansi::runs(&line.text)
                             .into_iter()
-                            .map(|run| view! { <span class=run.class>{run.text}</span> })
+                            .map(|run| view! { <span class=run.class class:font-bold=run.bold>{run.text}</span> })
                             .collect_view()}
                     </div>
                 </For>
