@@ -143,6 +143,44 @@ pub struct Config {
     /// Set when every `CLOUDFLARE_*` credential is: deployments then also get a tunnel
     /// ingress rule and a proxied CNAME.
     pub cloudflare: Option<CloudflareSettings>,
+    /// `PUBLIC_URL`: how browsers reach Slipway, without a trailing slash. Redirect URIs
+    /// registered at sign-in providers are built from it. `None`: the address it listens on.
+    pub public_url: Option<String>,
+    /// Sign-in providers from the environment, and where each real provider lives.
+    pub providers: ProviderSettings,
+}
+
+/// A client registered at a provider, from `<NAME>_CLIENT_ID` and `<NAME>_CLIENT_SECRET`.
+#[derive(Clone)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `GOOGLE_*`, `GITHUB_*` and `DISCORD_*`. The base URLs default to the real services; tests
+/// point them at local stand-ins.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub google: Option<OAuthClient>,
+    pub github: Option<OAuthClient>,
+    pub discord: Option<OAuthClient>,
+    /// `GOOGLE_DISCOVERY_URL`: Google's OpenID configuration document.
+    pub google_discovery_url: String,
+    /// `GITHUB_BASE_URL`: where people authorize (`/login/oauth/...`).
+    pub github_base_url: String,
+    /// `GITHUB_API_BASE`: the REST API (`/user`, `/user/emails`).
+    pub github_api_base: String,
+    /// `DISCORD_API_BASE`: the versioned API, which also serves OAuth2 (`/oauth2/token`).
+    pub discord_api_base: String,
 }
 
 /// A remotely-managed Cloudflare Tunnel and the zone its host names live in.
@@ -407,6 +445,11 @@ impl Config {
             bootstrap_admin: bootstrap_admin(s)?,
             deploy: deploy_settings(s)?,
             cloudflare: cloudflare_settings(s)?,
+            public_url: match s.optional("PUBLIC_URL") {
+                None => None,
+                Some(raw) => Some(http_url("PUBLIC_URL", raw, "https://slipway.example.com")?),
+            },
+            providers: provider_settings(s)?,
         })
     }
 
@@ -509,6 +552,63 @@ fn cloudflare_settings(s: &Settings) -> Result<Option<CloudflareSettings>, Confi
         tunnel_id,
         zone_id: hex_id("CLOUDFLARE_ZONE_ID", zone_id)?,
     }))
+}
+
+/// An http(s) URL without a query or a trailing slash; the error names `var`, never echoing
+/// more than the value itself.
+fn http_url(var: &'static str, raw: &str, example: &str) -> Result<String, ConfigError> {
+    let ok = raw
+        .parse::<axum::http::Uri>()
+        .ok()
+        .filter(|u| {
+            matches!(u.scheme_str(), Some("http" | "https"))
+                && u.host().is_some()
+                && u.query().is_none()
+        })
+        .is_some();
+    if !ok {
+        return Err(ConfigError::new(
+            var,
+            format!("`{raw}` is not an http(s) URL without a query, such as {example}"),
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+fn provider_settings(s: &Settings) -> Result<ProviderSettings, ConfigError> {
+    // Id and secret come together; the secret is never repeated in an error.
+    let client = |id_var: &'static str, secret_var: &'static str| {
+        match (s.optional(id_var), s.optional(secret_var)) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ConfigError::new(
+                secret_var,
+                format!("must be set together with {id_var}"),
+            )),
+            (None, Some(_)) => Err(ConfigError::new(
+                id_var,
+                format!("must be set together with {secret_var}"),
+            )),
+            (Some(id), Some(secret)) => Ok(Some(OAuthClient {
+                client_id: id.to_owned(),
+                client_secret: secret.to_owned(),
+            })),
+        }
+    };
+    let url = |var: &'static str, default: &str| {
+        http_url(var, s.optional(var).unwrap_or(default), default)
+    };
+    Ok(ProviderSettings {
+        google: client("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")?,
+        github: client("GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")?,
+        discord: client("DISCORD_CLIENT_ID", "DISCORD_CLIENT_SECRET")?,
+        google_discovery_url: url(
+            "GOOGLE_DISCOVERY_URL",
+            "https://accounts.google.com/.well-known/openid-configuration",
+        )?,
+        github_base_url: url("GITHUB_BASE_URL", "https://github.com")?,
+        github_api_base: url("GITHUB_API_BASE", "https://api.github.com")?,
+        discord_api_base: url("DISCORD_API_BASE", "https://discord.com/api/v10")?,
+    })
 }
 
 const DEFAULT_GIT_HOSTS: &str = "github.com,gitlab.com,codeberg.org,bitbucket.org";
@@ -934,6 +1034,52 @@ mod tests {
         pairs.push(("CLOUDFLARE_API_BASE", "http://127.0.0.1:9/client/v4/"));
         let cf = with(&pairs).unwrap().cloudflare.unwrap();
         assert_eq!(cf.api_base, "http://127.0.0.1:9/client/v4/");
+    }
+
+    #[test]
+    fn provider_clients_need_id_and_secret_and_the_secret_stays_hidden() {
+        let config = with(&[]).unwrap();
+        assert!(config.providers.github.is_none());
+        assert_eq!(config.providers.github_api_base, "https://api.github.com");
+        assert_eq!(
+            config.providers.discord_api_base,
+            "https://discord.com/api/v10"
+        );
+        assert_eq!(config.public_url, None);
+        assert_eq!(
+            with(&[("GITHUB_CLIENT_ID", "Iv1.abc")]).unwrap_err().var,
+            "GITHUB_CLIENT_SECRET"
+        );
+        assert_eq!(
+            with(&[("DISCORD_CLIENT_SECRET", "shh-Secret99")])
+                .unwrap_err()
+                .var,
+            "DISCORD_CLIENT_ID"
+        );
+        let config = with(&[
+            ("GOOGLE_CLIENT_ID", "123.apps.googleusercontent.com"),
+            ("GOOGLE_CLIENT_SECRET", "GOCSPX-Secret42"),
+            ("GITHUB_BASE_URL", "http://127.0.0.1:9/github/"),
+            ("PUBLIC_URL", "https://slipway.example.com/"),
+        ])
+        .unwrap();
+        let google = config.providers.google.clone().unwrap();
+        assert_eq!(google.client_secret, "GOCSPX-Secret42");
+        assert_eq!(config.providers.github_base_url, "http://127.0.0.1:9/github");
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://slipway.example.com")
+        );
+        assert!(!format!("{config:?}").contains("Secret42"));
+        for (var, value) in [
+            ("PUBLIC_URL", "slipway.example.com"),
+            ("PUBLIC_URL", "https://x.example.com/?a=b"),
+            ("GITHUB_API_BASE", "ftp://api.github.com"),
+            ("DISCORD_API_BASE", "not a url"),
+            ("GOOGLE_DISCOVERY_URL", "accounts.google.com"),
+        ] {
+            assert_eq!(with(&[(var, value)]).unwrap_err().var, var, "{var}={value}");
+        }
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub enum StartupError {
     Setup(String),
     #[error("cannot connect to Redis (REDIS_URL): {0}")]
     Redis(#[from] fred::error::Error),
+    #[error("cannot set up sign-in providers: {0}")]
+    Providers(String),
     #[error("cannot listen on {addr} (LEPTOS_SITE_ADDR): {source}")]
     Bind {
         addr: SocketAddr,
@@ -177,6 +179,17 @@ impl Application {
                 })?,
             )),
         };
+        let public_url: Arc<str> = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{site_addr}"))
+            .into();
+        if config.public_url.is_none() && config.is_production() {
+            tracing::warn!(%public_url, "PUBLIC_URL is not set: sign-in providers will be sent back to the address Slipway listens on");
+        }
+        let oauth = Arc::new(
+            auth::oauth::OAuth::new().map_err(|e| StartupError::Providers(e.to_string()))?,
+        );
         let state = AppState {
             config: Arc::new(config),
             leptos_options,
@@ -191,7 +204,12 @@ impl Application {
             deployer: Arc::new(Deployer::new(build_concurrency)),
             live,
             cloudflare,
+            oauth,
+            public_url,
         };
+        auth::oauth::providers::sync_from_env(&state)
+            .await
+            .map_err(StartupError::Providers)?;
         Ok(Self { listener, state })
     }
 

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    auth::session_store::RedisSessionStore,
+    auth::{oauth::OAuth, session_store::RedisSessionStore},
     config::Config,
     crypto::Cipher,
     deploy::{cloudflare::Cloudflare, Deployer},
@@ -36,6 +36,11 @@ pub struct AppState {
     pub live: Arc<super::live::Hub>,
     /// Tunnel and DNS routing, when `CLOUDFLARE_*` is configured.
     pub cloudflare: Option<Arc<Cloudflare>>,
+    /// Sign-in providers' HTTP client and discovery cache.
+    pub oauth: Arc<OAuth>,
+    /// How browsers reach Slipway (`PUBLIC_URL`, else the address it listens on), without a
+    /// trailing slash.
+    pub public_url: Arc<str>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

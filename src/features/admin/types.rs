@@ -95,3 +95,91 @@ pub struct Invite {
     pub path: String,
     pub expires_at: String,
 }
+
+/// A sign-in provider as admins see it: never its client secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    pub slug: String,
+    /// `google`, `github`, `discord`, `oidc` or `oauth2`.
+    pub kind: String,
+    pub display_name: String,
+    pub client_id: String,
+    /// Whether a client secret is stored (it is never shown).
+    pub client_secret_set: bool,
+    pub discovery_url: Option<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub revocation_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub field_map: serde_json::Value,
+    pub enabled: bool,
+    /// `env` (from GOOGLE_*, GITHUB_*, DISCORD_*: change it there) or `admin`.
+    pub source: String,
+    /// The exact URI to register at the provider.
+    pub redirect_uri: String,
+    /// Accounts linked through this provider.
+    pub linked_accounts: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /api/v1/admin/providers` and, with every field optional, `PATCH …/{slug}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRequest {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Write-only. On PATCH, absent or empty keeps the stored secret.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    #[serde(default)]
+    pub token_url: Option<String>,
+    #[serde(default)]
+    pub userinfo_url: Option<String>,
+    #[serde(default)]
+    pub revocation_url: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub field_map: Option<serde_json::Value>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// What a preset fills in for a kind of provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderPreset {
+    pub kind: String,
+    pub display_name: String,
+    pub slug: String,
+    pub discovery_url: Option<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub revocation_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub field_map: serde_json::Value,
+    /// Where the operator creates the client, and what to know.
+    pub help: String,
+}
+
+/// The answer of "Test connection": a fresh discovery of an OpenID provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderTestResult {
+    pub ok: bool,
+    pub message: String,
+    pub issuer: Option<String>,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub signing_keys: usize,
+}

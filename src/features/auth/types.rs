@@ -54,6 +54,9 @@ pub struct SessionInfo {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangePasswordRequest {
+    /// Required, unless the account has no password yet (made through a provider): then the
+    /// new one is its first, which needs a recent sign-in or confirmation.
+    #[serde(default)]
     pub current_password: String,
     pub new_password: String,
 }
@@ -91,4 +94,85 @@ pub struct RegistrationState {
     pub open: bool,
     /// Registration needs an invite link.
     pub invite_only: bool,
+}
+
+/// An enabled sign-in provider, as the login page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderButton {
+    pub slug: String,
+    pub display_name: String,
+    /// `google`, `github`, `discord`, `oidc` or `oauth2`.
+    pub kind: String,
+}
+
+/// A provider account linked to mine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedIdentity {
+    /// The provider's slug.
+    pub provider: String,
+    pub provider_name: String,
+    pub kind: String,
+    /// The name, email and picture the provider last told us.
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub linked_at: String,
+    pub last_login_at: Option<String>,
+}
+
+/// How I can sign in, for the account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    pub has_password: bool,
+    pub identities: Vec<LinkedIdentity>,
+    /// Enabled providers I have not linked yet.
+    pub available: Vec<ProviderButton>,
+    /// Whether I confirmed who I am in the last 10 minutes (needed to change these).
+    pub recently_confirmed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReauthenticateRequest {
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetPasswordRequest {
+    pub new_password: String,
+}
+
+/// Why a sign-in through a provider was refused, by the code in `?oauth_error=`: one fixed
+/// sentence each, so nothing the provider or the URL says is ever shown as is.
+pub fn oauth_error_message(code: &str) -> &'static str {
+    match code {
+        "state_missing" | "state_invalid" => {
+            "That sign-in link is not valid any more: it was used already, has expired or was not started here. Please try again."
+        }
+        "state_browser" => {
+            "That sign-in was started in another browser. Start it again from this one."
+        }
+        "provider_mismatch" => "That answer came from a different provider than the one you chose. Please try again.",
+        "provider_error" => "The provider did not complete the sign-in. Please try again.",
+        "access_denied" => "You cancelled the sign-in at the provider.",
+        "provider_unavailable" => "The provider could not be reached or gave an answer Slipway could not use. Please try again later.",
+        "token_invalid" => "The provider's answer could not be verified, so it was refused.",
+        "unknown_provider" => "That sign-in provider is not available.",
+        "account_exists" => {
+            "An account with this email address already exists. Sign in with your password, then link this provider from your account page."
+        }
+        "email_unverified" => "The provider has not verified your email address, so no account can be made from it.",
+        "email_missing" => "The provider did not share an email address, so no account can be made from it.",
+        "registration_closed" => "Registration is closed: ask an admin for an account.",
+        "invite_required" => "Registration needs an invite link from an admin.",
+        "invite_invalid" => "That invite link is not valid: it may have been used or have expired.",
+        "account_disabled" => "This account is disabled.",
+        "identity_taken" => "That provider account is already linked to another Slipway account.",
+        "already_linked" => "You have already linked an account of this provider.",
+        "not_linked" => "That provider account is not linked to your Slipway account.",
+        "reauth_required" => "Confirm it is you first: this change needs a sign-in from the last 10 minutes.",
+        "reauth_stale" => "The provider did not confirm a fresh sign-in. Please try again.",
+        "signed_out" => "You were signed out before the provider answered. Sign in and try again.",
+        "use_password" => "This account has a password: confirm with it instead.",
+        _ => "The sign-in could not be completed. Please try again.",
+    }
 }

@@ -31,6 +31,12 @@ pub const PER_PAGE: u32 = 25;
 /// An account proven to be an enabled admin.
 pub struct Admin(UserRow);
 
+impl Admin {
+    pub fn id(&self) -> Uuid {
+        self.0.id
+    }
+}
+
 pub fn require_admin(user: UserRow) -> Result<Admin, AppError> {
     if user.role == "admin" && user.disabled_at.is_none() {
         Ok(Admin(user))
@@ -86,7 +92,7 @@ pub async fn create_user(
             username,
             email,
             display_name: username,
-            password_hash: &hash,
+            password_hash: Some(&hash),
             role,
         },
     )

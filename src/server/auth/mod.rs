@@ -2,6 +2,7 @@
 //! service functions both the REST API and the server functions call.
 
 pub mod admin;
+pub mod oauth;
 pub mod password;
 pub mod service;
 pub mod session;

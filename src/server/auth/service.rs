@@ -100,7 +100,7 @@ pub async fn register(
             username,
             email,
             display_name: username,
-            password_hash: &hash,
+            password_hash: Some(&hash),
             role,
         },
     )

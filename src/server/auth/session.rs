@@ -15,6 +15,8 @@ use crate::{
 pub const SIGNED_IN_AT: &str = "signed_in_at";
 /// Unix seconds of the last recorded use (see [`user_id`]).
 pub const LAST_SEEN_AT: &str = "last_seen_at";
+/// Unix seconds of the last time the person proved who they are (password or provider).
+pub const CONFIRMED_AT: &str = "confirmed_at";
 pub const IP: &str = "ip";
 pub const USER_AGENT: &str = "ua";
 
@@ -38,6 +40,30 @@ pub async fn start(session: &Session, user_id: Uuid, client: &Client) -> Result<
         .insert(USER_AGENT, client.user_agent.clone())
         .await
         .map_err(store_error)
+}
+
+/// How long a sign-in or a confirmation lets someone change how they sign in.
+pub const CONFIRMATION_WINDOW_SECS: i64 = 10 * 60;
+
+/// Records that the person just proved who they are, with a new session id: it is a step up.
+pub async fn confirm(session: &Session) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(store_error)?;
+    session
+        .insert(CONFIRMED_AT, Utc::now().timestamp())
+        .await
+        .map_err(store_error)
+}
+
+/// Whether this session signed in or confirmed within [`CONFIRMATION_WINDOW_SECS`].
+pub async fn recently_confirmed(session: &Session) -> Result<bool, AppError> {
+    let mut latest = 0;
+    for key in [SIGNED_IN_AT, CONFIRMED_AT] {
+        if let Some(at) = session.get::<i64>(key).await.map_err(store_error)? {
+            latest = latest.max(at);
+        }
+    }
+    let age = Utc::now().timestamp() - latest;
+    Ok((0..CONFIRMATION_WINDOW_SECS).contains(&age))
 }
 
 /// A new id for the same sign-in, after a privilege change.

@@ -112,6 +112,16 @@ pub async fn change_password(
     client: &Client,
     request: ChangePasswordRequest,
 ) -> Result<(), AppError> {
+    if user.password_hash.is_none() {
+        return super::oauth::identities::set_first_password(
+            state,
+            user,
+            current,
+            client,
+            request.new_password,
+        )
+        .await;
+    }
     let verified = password::verify(request.current_password, user.password_hash.clone()).await;
     if verified == password::Verified::No {
         return Err(AppError::field(

@@ -75,7 +75,7 @@ async fn create_admin(db: &PgPool, admin: &BootstrapAdmin) -> Result<(), SetupEr
             username: &admin.username,
             email: &admin.email,
             display_name: &admin.username,
-            password_hash: &hash,
+            password_hash: Some(&hash),
             role: "admin",
         },
     )

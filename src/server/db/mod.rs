@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod deployments;
+pub mod identities;
 pub mod instance;
 pub mod invites;
+pub mod providers;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -21,7 +21,8 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub display_name: &'a str,
-    pub password_hash: &'a str,
+    /// `None` for an account made through a sign-in provider.
+    pub password_hash: Option<&'a str>,
     pub role: &'a str,
 }
 
@@ -227,4 +228,38 @@ pub async fn delete(db: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error
         .await?
         .rows_affected()
         == 1)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn username_exists(db: impl PgExecutor<'_>, username: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1)) AS "exists!""#,
+        username
+    )
+    .fetch_one(db)
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn email_exists(db: impl PgExecutor<'_>, email: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1)) AS "exists!""#,
+        email
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The account row locked until the transaction ends: changes to how someone signs in take
+/// this lock, so two of them cannot together leave the account without a way in.
+#[tracing::instrument(skip_all)]
+pub async fn lock(db: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, username, email, display_name, password_hash, role, disabled_at, created_at
+           FROM users WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
 }

@@ -5,6 +5,7 @@ mod api;
 mod csrf;
 mod health;
 mod metrics;
+mod oauth;
 pub mod request_context;
 
 use std::any::Any;
@@ -44,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
         .route("/robots.txt", get(robots))
+        .route("/auth/{slug}/start", get(oauth::start))
+        .route("/auth/{slug}/callback", get(oauth::callback))
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = options.clone();

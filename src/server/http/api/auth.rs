@@ -10,11 +10,13 @@ use super::{ApiJson, Caller};
 use crate::{
     error::AppError,
     features::auth::types::{
-        ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me, RegisterRequest,
-        SessionInfo, TokenInfo,
+        ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me,
+        ProviderButton, ReauthenticateRequest, RegisterRequest, SessionInfo, SignInMethods,
+        TokenInfo,
     },
     server::{
         auth::{
+            oauth,
             service::{self, Client},
             sessions, tokens,
         },
@@ -125,5 +127,48 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     tokens::revoke(&state, &user, &client, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/auth/providers`: the enabled sign-in providers (public).
+pub async fn providers(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ProviderButton>>, AppError> {
+    oauth::providers::buttons(&state).await.map(Json)
+}
+
+/// `GET /api/v1/me/identities`: how I can sign in.
+pub async fn identities(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    session: Session,
+) -> Result<Json<SignInMethods>, AppError> {
+    oauth::identities::methods(&state, &user, &session)
+        .await
+        .map(Json)
+}
+
+/// `DELETE /api/v1/me/identities/{slug}` → 204; 409 for the last way to sign in.
+pub async fn unlink(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    session: Session,
+    client: Client,
+    Path(slug): Path<String>,
+) -> Result<StatusCode, AppError> {
+    oauth::identities::unlink(&state, &user, &session, &client, &slug).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/me/reauthenticate` → 204: confirms who I am for the next 10 minutes.
+pub async fn reauthenticate(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    session: Session,
+    client: Client,
+    ApiJson(request): ApiJson<ReauthenticateRequest>,
+) -> Result<StatusCode, AppError> {
+    oauth::identities::confirm_with_password(&state, &user, &session, &client, request.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod deployments;
+mod providers;
 mod streams;
 
 use axum::{
@@ -54,11 +55,15 @@ pub fn router() -> Router<AppState> {
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/providers", get(auth::providers))
         .route("/me", get(auth::me))
         .route("/hello", get(auth::hello))
         .route("/me/sessions", get(auth::sessions))
         .route("/me/sessions/{id}", delete(auth::revoke_session))
         .route("/me/password", post(auth::change_password))
+        .route("/me/reauthenticate", post(auth::reauthenticate))
+        .route("/me/identities", get(auth::identities))
+        .route("/me/identities/{slug}", delete(auth::unlink))
         .route(
             "/me/tokens",
             get(auth::list_tokens).post(auth::create_token),
@@ -75,6 +80,18 @@ pub fn router() -> Router<AppState> {
             get(admin::get_registration).put(admin::put_registration),
         )
         .route("/audit", get(admin::audit))
+        .route(
+            "/admin/providers",
+            get(providers::list).post(providers::create),
+        )
+        .route(
+            "/admin/providers/{slug}",
+            get(providers::get)
+                .patch(providers::update)
+                .delete(providers::delete),
+        )
+        .route("/admin/providers/{slug}/test", post(providers::test))
+        .route("/admin/provider-presets", get(providers::presets))
         .route("/invites", post(admin::create_invite))
         .route(
             "/deployments",
