@@ -14,7 +14,7 @@ use leptos_router::{
 };
 
 use crate::features::{
-    admin::pages::{AdminAuditPage, AdminSettingsPage, AdminUsersPage},
+    admin::pages::{AdminAuditPage, AdminProvidersPage, AdminSettingsPage, AdminUsersPage},
     auth::{
         components::provide_auth,
         pages::{AccountPage, LoginPage, RegisterPage},
@@ -78,6 +78,7 @@ fn Shell() -> impl IntoView {
                     <Route path=(StaticSegment("deployments"), StaticSegment("new")) view=NewDeploymentPage />
                     <Route path=(StaticSegment("deployments"), ParamSegment("id")) view=DeploymentPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage />
+                    <Route path=(StaticSegment("admin"), StaticSegment("providers")) view=AdminProvidersPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("settings")) view=AdminSettingsPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage />
                 </Routes>

@@ -577,22 +577,23 @@ fn http_url(var: &'static str, raw: &str, example: &str) -> Result<String, Confi
 
 fn provider_settings(s: &Settings) -> Result<ProviderSettings, ConfigError> {
     // Id and secret come together; the secret is never repeated in an error.
-    let client = |id_var: &'static str, secret_var: &'static str| {
-        match (s.optional(id_var), s.optional(secret_var)) {
-            (None, None) => Ok(None),
-            (Some(_), None) => Err(ConfigError::new(
-                secret_var,
-                format!("must be set together with {id_var}"),
-            )),
-            (None, Some(_)) => Err(ConfigError::new(
-                id_var,
-                format!("must be set together with {secret_var}"),
-            )),
-            (Some(id), Some(secret)) => Ok(Some(OAuthClient {
-                client_id: id.to_owned(),
-                client_secret: secret.to_owned(),
-            })),
-        }
+    let client = |id_var: &'static str, secret_var: &'static str| match (
+        s.optional(id_var),
+        s.optional(secret_var),
+    ) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::new(
+            secret_var,
+            format!("must be set together with {id_var}"),
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            id_var,
+            format!("must be set together with {secret_var}"),
+        )),
+        (Some(id), Some(secret)) => Ok(Some(OAuthClient {
+            client_id: id.to_owned(),
+            client_secret: secret.to_owned(),
+        })),
     };
     let url = |var: &'static str, default: &str| {
         http_url(var, s.optional(var).unwrap_or(default), default)
@@ -1065,7 +1066,10 @@ mod tests {
         .unwrap();
         let google = config.providers.google.clone().unwrap();
         assert_eq!(google.client_secret, "GOCSPX-Secret42");
-        assert_eq!(config.providers.github_base_url, "http://127.0.0.1:9/github");
+        assert_eq!(
+            config.providers.github_base_url,
+            "http://127.0.0.1:9/github"
+        );
         assert_eq!(
             config.public_url.as_deref(),
             Some("https://slipway.example.com")

@@ -11,4 +11,5 @@ mod deployments;
 mod health;
 mod http_basics;
 mod live;
+mod oauth;
 mod routing;

@@ -80,3 +80,62 @@ pub async fn create_invite(expires_in_hours: Option<u32>) -> Result<Invite, AppE
 pub async fn audit(before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
     crate::server::auth::ui::admin_audit(before).await
 }
+
+#[server(prefix = "/rpc", endpoint = "admin_providers")]
+pub async fn providers() -> Result<Vec<super::types::ProviderInfo>, AppError> {
+    crate::server::auth::ui::admin_providers().await
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_provider_presets")]
+pub async fn provider_presets() -> Result<Vec<super::types::ProviderPreset>, AppError> {
+    crate::server::auth::ui::admin_provider_presets().await
+}
+
+/// Adds a provider (`editing` empty) or changes the one named by `editing`, from the admin
+/// page's form.
+#[server(prefix = "/rpc", endpoint = "admin_save_provider")]
+pub async fn save_provider(
+    editing: Option<String>,
+    form: super::types::ProviderForm,
+) -> Result<super::types::ProviderInfo, AppError> {
+    let request = form.into_request()?;
+    match editing.filter(|e| !e.is_empty()) {
+        Some(slug) => {
+            crate::server::auth::ui::admin_update_provider(
+                slug,
+                super::types::ProviderRequest {
+                    kind: None,
+                    slug: None,
+                    ..request
+                },
+            )
+            .await
+        }
+        None => crate::server::auth::ui::admin_create_provider(request).await,
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_set_provider_enabled")]
+pub async fn set_provider_enabled(
+    slug: String,
+    enabled: bool,
+) -> Result<super::types::ProviderInfo, AppError> {
+    crate::server::auth::ui::admin_update_provider(
+        slug,
+        super::types::ProviderRequest {
+            enabled: Some(enabled),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_delete_provider")]
+pub async fn delete_provider(slug: String, unlink_linked: Option<bool>) -> Result<(), AppError> {
+    crate::server::auth::ui::admin_delete_provider(slug, unlink_linked.unwrap_or(false)).await
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_test_provider")]
+pub async fn test_provider(slug: String) -> Result<super::types::ProviderTestResult, AppError> {
+    crate::server::auth::ui::admin_test_provider(slug).await
+}

@@ -171,6 +171,8 @@ pub struct ProviderPreset {
     pub field_map: serde_json::Value,
     /// Where the operator creates the client, and what to know.
     pub help: String,
+    /// The redirect URI for the preset's slug (another slug replaces it in the path).
+    pub redirect_uri: String,
 }
 
 /// The answer of "Test connection": a fresh discovery of an OpenID provider.
@@ -182,4 +184,72 @@ pub struct ProviderTestResult {
     pub authorization_endpoint: Option<String>,
     pub token_endpoint: Option<String>,
     pub signing_keys: usize,
+}
+
+/// The admin page's provider form, as the browser sends it: every field text, scopes on one
+/// line, the field map as JSON text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProviderForm {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    #[serde(default)]
+    pub token_url: Option<String>,
+    #[serde(default)]
+    pub userinfo_url: Option<String>,
+    #[serde(default)]
+    pub revocation_url: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<String>,
+    #[serde(default)]
+    pub field_map: Option<String>,
+}
+
+impl ProviderForm {
+    /// The API request this form stands for. Blank optional URLs clear the stored value.
+    pub fn into_request(self) -> Result<ProviderRequest, crate::error::AppError> {
+        let field_map = match self
+            .field_map
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            None => None,
+            Some(text) => Some(serde_json::from_str(text).map_err(|_| {
+                crate::error::AppError::field(
+                    "field_map",
+                    "is not JSON, such as {\"id\": \"data.user.id\"}",
+                )
+            })?),
+        };
+        let url = |v: Option<String>| Some(v.unwrap_or_default());
+        Ok(ProviderRequest {
+            kind: self.kind,
+            slug: self.slug,
+            display_name: self.display_name,
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            discovery_url: url(self.discovery_url),
+            authorize_url: url(self.authorize_url),
+            token_url: url(self.token_url),
+            userinfo_url: url(self.userinfo_url),
+            revocation_url: url(self.revocation_url),
+            scopes: self
+                .scopes
+                .map(|s| s.split_whitespace().map(str::to_owned).collect()),
+            field_map,
+            enabled: None,
+        })
+    }
 }

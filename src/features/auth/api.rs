@@ -80,3 +80,28 @@ pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
 pub async fn revoke_token(id: String) -> Result<(), AppError> {
     crate::server::auth::ui::revoke_token(id).await
 }
+
+#[server(prefix = "/rpc", endpoint = "sign_in_providers")]
+pub async fn sign_in_providers() -> Result<Vec<super::types::ProviderButton>, AppError> {
+    crate::server::auth::ui::sign_in_providers().await
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_in_methods")]
+pub async fn sign_in_methods() -> Result<super::types::SignInMethods, AppError> {
+    crate::server::auth::ui::sign_in_methods().await
+}
+
+#[server(prefix = "/rpc", endpoint = "unlink_identity")]
+pub async fn unlink_identity(slug: String) -> Result<(), AppError> {
+    crate::server::auth::ui::unlink_identity(slug).await
+}
+
+#[server(prefix = "/rpc", endpoint = "reauthenticate")]
+pub async fn reauthenticate(password: String) -> Result<(), AppError> {
+    crate::server::auth::ui::reauthenticate(password).await
+}
+
+#[server(prefix = "/rpc", endpoint = "set_password")]
+pub async fn set_password(new_password: String, confirm: String) -> Result<(), AppError> {
+    crate::server::auth::ui::set_password(new_password, confirm).await
+}

@@ -37,6 +37,9 @@ pub struct Me {
     pub role: Role,
     /// RFC 3339, UTC.
     pub created_at: String,
+    /// False for accounts made through a sign-in provider that never set a password.
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// One signed-in session of the current user, as the sessions list shows it.

@@ -258,6 +258,8 @@ pub async fn delete_user(
     }
     // Containers, images and ports first: the rows cannot go while deployments hold them.
     crate::server::deploy::service::delete_all_of(state, id).await?;
+    // Grants given to providers end with the account (the tokens go with its rows).
+    super::oauth::identities::revoke_all_of(state, id).await?;
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
     let admins = db::users::lock_active_admins(&mut tx)
         .await

@@ -283,6 +283,7 @@ pub fn me(user: &UserRow) -> Me {
         created_at: user
             .created_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        has_password: user.password_hash.is_some(),
     }
 }
 

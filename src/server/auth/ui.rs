@@ -4,7 +4,7 @@
 use tower_sessions::Session;
 
 use super::{
-    admin,
+    admin, oauth,
     service::{self, Client},
     sessions, tokens,
 };
@@ -13,13 +13,15 @@ use crate::{
     features::{
         admin::types::{
             AuditEntry, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
-            PasswordResetRequest, RegistrationPolicy, UpdateUserRequest, UserPage, UserSummary,
+            PasswordResetRequest, ProviderInfo, ProviderPreset, ProviderRequest,
+            ProviderTestResult, RegistrationPolicy, UpdateUserRequest, UserPage, UserSummary,
         },
         auth::{
             next::safe_next,
             types::{
                 ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me,
-                RegisterRequest, RegistrationState, SessionInfo, TokenInfo,
+                ProviderButton, RegisterRequest, RegistrationState, SessionInfo, SignInMethods,
+                TokenInfo,
             },
         },
     },
@@ -214,4 +216,72 @@ pub async fn revoke_token(id: String) -> Result<(), AppError> {
     let (state, session, client) = request().await?;
     let user = service::current_user(&state, &session).await?;
     tokens::revoke(&state, &user, &client, &id).await
+}
+
+pub async fn sign_in_providers() -> Result<Vec<ProviderButton>, AppError> {
+    let state = app_state()?;
+    oauth::providers::buttons(&state).await
+}
+
+pub async fn sign_in_methods() -> Result<SignInMethods, AppError> {
+    let (state, session, _) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    oauth::identities::methods(&state, &user, &session).await
+}
+
+pub async fn unlink_identity(slug: String) -> Result<(), AppError> {
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    oauth::identities::unlink(&state, &user, &session, &client, &slug).await
+}
+
+pub async fn reauthenticate(password: String) -> Result<(), AppError> {
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    oauth::identities::confirm_with_password(&state, &user, &session, &client, password).await
+}
+
+pub async fn set_password(new_password: String, confirm: String) -> Result<(), AppError> {
+    if new_password != confirm {
+        return Err(AppError::field(
+            "confirm",
+            "does not match the new password",
+        ));
+    }
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    oauth::identities::set_first_password(&state, &user, &session, &client, new_password).await
+}
+
+pub async fn admin_providers() -> Result<Vec<ProviderInfo>, AppError> {
+    let (state, admin, _) = admin_request().await?;
+    oauth::providers::list(&state, &admin).await
+}
+
+pub async fn admin_provider_presets() -> Result<Vec<ProviderPreset>, AppError> {
+    let (state, _, _) = admin_request().await?;
+    Ok(oauth::providers::presets(&state))
+}
+
+pub async fn admin_create_provider(request: ProviderRequest) -> Result<ProviderInfo, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    oauth::providers::create(&state, &admin, &client, request).await
+}
+
+pub async fn admin_update_provider(
+    slug: String,
+    request: ProviderRequest,
+) -> Result<ProviderInfo, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    oauth::providers::update(&state, &admin, &client, &slug, request).await
+}
+
+pub async fn admin_delete_provider(slug: String, unlink_linked: bool) -> Result<(), AppError> {
+    let (state, admin, client) = admin_request().await?;
+    oauth::providers::delete(&state, &admin, &client, &slug, unlink_linked).await
+}
+
+pub async fn admin_test_provider(slug: String) -> Result<ProviderTestResult, AppError> {
+    let (state, admin, _) = admin_request().await?;
+    oauth::providers::test(&state, &admin, &slug).await
 }

@@ -51,7 +51,10 @@ pub async fn find(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<IdentityRow>, sqlx::Error> {
+pub async fn of_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<IdentityRow>, sqlx::Error> {
     sqlx::query_as!(
         IdentityRow,
         "SELECT id, user_id, provider, subject, email, email_verified, display_name, avatar_url,
@@ -124,11 +127,13 @@ pub async fn insert(
     .execute(db)
     .await
     .map(|_| ())
-    .map_err(|e| match e.as_database_error().and_then(|d| d.constraint()) {
-        Some("user_identities_provider_subject_key") => LinkError::IdentityTaken,
-        Some("user_identities_user_id_provider_key") => LinkError::AlreadyLinked,
-        _ => LinkError::Db(e),
-    })
+    .map_err(
+        |e| match e.as_database_error().and_then(|d| d.constraint()) {
+            Some("user_identities_provider_subject_key") => LinkError::IdentityTaken,
+            Some("user_identities_user_id_provider_key") => LinkError::AlreadyLinked,
+            _ => LinkError::Db(e),
+        },
+    )
 }
 
 #[derive(Debug)]
@@ -189,18 +194,18 @@ pub async fn store_tokens(
 
 #[tracing::instrument(skip_all)]
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query!("DELETE FROM user_identities WHERE id = $1", id)
-        .execute(db)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(
+        sqlx::query!("DELETE FROM user_identities WHERE id = $1", id)
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// Linked accounts per provider, for the admin list.
 #[tracing::instrument(skip_all)]
-pub async fn count_by_provider(
-    db: impl PgExecutor<'_>,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn count_by_provider(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, sqlx::Error> {
     Ok(sqlx::query!(
         r#"SELECT provider, count(*) AS "count!" FROM user_identities GROUP BY provider"#
     )

@@ -124,12 +124,18 @@ fn redirect(state: &AppState, step: Step) -> Response {
             "{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}"
         )),
     };
-    let mut response = (StatusCode::SEE_OTHER, [(header::CACHE_CONTROL, "no-store")]).into_response();
+    let mut response =
+        (StatusCode::SEE_OTHER, [(header::CACHE_CONTROL, "no-store")]).into_response();
     match HeaderValue::from_str(&step.location) {
         Ok(location) => {
             response.headers_mut().insert(header::LOCATION, location);
         }
-        Err(_) => return AppError::BadRequest { message: "bad redirect".into() }.into_response(),
+        Err(_) => {
+            return AppError::BadRequest {
+                message: "bad redirect".into(),
+            }
+            .into_response()
+        }
     }
     if let Some(value) = set_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().insert(header::SET_COOKIE, value);

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cloudflare;
 pub mod env;
 pub mod fixtures;
+pub mod oauth;
 pub mod services;
 pub mod sse;
 pub mod wait;

@@ -28,7 +28,7 @@ fn Account(me: Me) -> impl IntoView {
         <div class="space-y-8">
             <header>
                 <h1 class="text-2xl font-bold tracking-tight">"Account"</h1>
-                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Your profile, password and where you are signed in."</p>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Your profile, how you sign in and where you are signed in."</p>
             </header>
             <section class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900" aria-labelledby="profile-heading">
                 <h2 id="profile-heading" class="text-lg font-semibold">"Profile"</h2>
@@ -39,7 +39,8 @@ fn Account(me: Me) -> impl IntoView {
                     <div><dt class="text-slate-500">"Member since"</dt><dd>{me.created_at.get(..10).unwrap_or_default().to_owned()}</dd></div>
                 </dl>
             </section>
-            <PasswordSection me=me.clone() />
+            <super::sign_in_methods::SignInMethodsSection me=me.clone() />
+            {me.has_password.then(|| view! { <PasswordSection me=me.clone() /> })}
             <SessionsSection />
             <TokensSection />
         </div>

@@ -6,7 +6,7 @@ use crate::{
     components::{field_error, form_error, Field, FormError},
     features::auth::{
         api::get_registration_state,
-        components::{use_auth, PasswordRules},
+        components::{encode_query_value, use_auth, PasswordRules, ProviderButtons},
     },
 };
 
@@ -25,7 +25,14 @@ pub fn RegisterPage() -> impl IntoView {
                         .get()
                         .map(|state| match state {
                             Ok(state) if state.open || (state.invite_only && invite().is_some()) => {
-                                view! { <RegisterForm first_account=state.first_account invite=invite() /> }.into_any()
+                                // The first account is the admin, made with the setup token only.
+                                let providers = (!state.first_account).then(|| {
+                                    let query = Signal::derive(move || {
+                                        invite().map(|i| format!("invite={}", encode_query_value(&i))).unwrap_or_default()
+                                    });
+                                    view! { <ProviderButtons query /> }
+                                });
+                                view! { <RegisterForm first_account=state.first_account invite=invite() /> {providers} }.into_any()
                             }
                             Ok(state) => {
                                 let why = if state.invite_only {

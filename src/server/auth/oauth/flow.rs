@@ -23,14 +23,17 @@ use uuid::Uuid;
 
 use super::{
     identities,
-    profile::{basic_client, auth_type_of, Exchange, Refusal},
+    profile::{auth_type_of, basic_client, Exchange, Refusal},
     providers::{self, redirect_uri, Provider},
 };
 use crate::{
     error::AppError,
     features::auth::next::safe_next,
     server::{
-        auth::{service::{self, Client}, session, sha256_hex},
+        auth::{
+            service::{self, Client},
+            session, sha256_hex,
+        },
         error::internal,
         AppState,
     },
@@ -183,8 +186,15 @@ pub async fn start(
         .is_oidc()
         .then(|| random_token(32))
         .transpose()?;
-    let location = match authorize_url(state, &provider, &oauth_state, challenge, nonce.as_deref(), intent)
-        .await
+    let location = match authorize_url(
+        state,
+        &provider,
+        &oauth_state,
+        challenge,
+        nonce.as_deref(),
+        intent,
+    )
+    .await
     {
         Ok(url) => url,
         Err(reason) => {
@@ -266,8 +276,14 @@ async fn authorize_url(
     let (Some(authorize), Some(token)) = (&provider.authorize_url, &provider.token_url) else {
         return Err("the provider's endpoints are not configured".into());
     };
-    let client = basic_client(provider, authorize, token, &redirect, auth_type_of(provider.kind))
-        .map_err(|r| r.reason)?;
+    let client = basic_client(
+        provider,
+        authorize,
+        token,
+        &redirect,
+        auth_type_of(provider.kind),
+    )
+    .map_err(|r| r.reason)?;
     let oauth_state = oauth_state.to_owned();
     let mut request = client
         .authorize_url(move || CsrfToken::new(oauth_state))
@@ -317,7 +333,11 @@ async fn callback_inner(
     };
     let intent = pending.intent;
     let bound = binding.is_some_and(|cookie| {
-        bool::from(sha256_hex(cookie).as_bytes().ct_eq(pending.binding.as_bytes()))
+        bool::from(
+            sha256_hex(cookie)
+                .as_bytes()
+                .ct_eq(pending.binding.as_bytes()),
+        )
     });
     // From here on the state was real: refusals are worth an audit entry.
     let refuse = |code: &'static str, reason: String| async move {
@@ -333,7 +353,11 @@ async fn callback_inner(
         Ok::<Step, AppError>(refused(intent, code))
     };
     if !bound {
-        return refuse("state_browser", "binding cookie missing or different".into()).await;
+        return refuse(
+            "state_browser",
+            "binding cookie missing or different".into(),
+        )
+        .await;
     }
     if pending.provider != slug {
         return refuse(
@@ -374,8 +398,11 @@ async fn callback_inner(
                 .await
                 .map(|d| d.metadata.issuer().as_str().to_owned());
             if expected.is_ok_and(|expected| &expected != iss) {
-                return refuse("provider_mismatch", "iss parameter names another issuer".into())
-                    .await;
+                return refuse(
+                    "provider_mismatch",
+                    "iss parameter names another issuer".into(),
+                )
+                .await;
             }
         }
     }
@@ -398,12 +425,28 @@ async fn callback_inner(
     };
     let outcome = match intent {
         Intent::SignIn => {
-            identities::sign_in(state, session, client, &provider, &profile, &grant, pending.invite.as_deref())
-                .await?
+            identities::sign_in(
+                state,
+                session,
+                client,
+                &provider,
+                &profile,
+                &grant,
+                pending.invite.as_deref(),
+            )
+            .await?
         }
         Intent::Link => {
-            identities::link(state, session, client, pending.user_id, &provider, &profile, &grant)
-                .await?
+            identities::link(
+                state,
+                session,
+                client,
+                pending.user_id,
+                &provider,
+                &profile,
+                &grant,
+            )
+            .await?
         }
         Intent::Reauth => {
             identities::reauthenticate(state, session, client, pending.user_id, &provider, &profile)

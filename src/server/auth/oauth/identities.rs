@@ -145,10 +145,16 @@ async fn register(
     match (service::registration_policy(state).await?, invite) {
         (RegistrationPolicy::Open, _) | (RegistrationPolicy::Invite, Some(_)) => {}
         (RegistrationPolicy::Invite, None) => {
-            return Ok(Err(("invite_required", "registration is invite only".into())))
+            return Ok(Err((
+                "invite_required",
+                "registration is invite only".into(),
+            )))
         }
         (RegistrationPolicy::Closed, _) => {
-            return Ok(Err(("registration_closed", "registration is closed".into())))
+            return Ok(Err((
+                "registration_closed",
+                "registration is closed".into(),
+            )))
         }
     }
     let display_name: String = profile
@@ -182,7 +188,10 @@ async fn register(
             Ok(user) => user,
             Err(db::users::InsertError::UsernameTaken) => continue,
             Err(db::users::InsertError::EmailTaken) => {
-                return Ok(Err(("account_exists", "the address was taken meanwhile".into())))
+                return Ok(Err((
+                    "account_exists",
+                    "the address was taken meanwhile".into(),
+                )))
             }
             Err(db::users::InsertError::Db(e)) => return Err(internal("insert user", e)),
         };
@@ -230,7 +239,10 @@ async fn register(
         tx.commit().await.map_err(|e| internal("commit", e))?;
         return Ok(Ok(user));
     }
-    Err(internal("pick a username", "three usernames were taken in a row"))
+    Err(internal(
+        "pick a username",
+        "three usernames were taken in a row",
+    ))
 }
 
 /// A username from the provider's handle or the address, made valid and unique.
@@ -324,7 +336,10 @@ pub async fn link(
             return Ok(Err(("identity_taken", "linked to another account".into())))
         }
         Err(LinkError::AlreadyLinked) => {
-            return Ok(Err(("already_linked", "one of this provider is linked".into())))
+            return Ok(Err((
+                "already_linked",
+                "one of this provider is linked".into(),
+            )))
         }
         Err(LinkError::Db(e)) => return Err(internal("insert identity", e)),
     }
@@ -368,9 +383,9 @@ pub async fn reauthenticate(
         return Ok(Err(("not_linked", "another provider account".into())));
     }
     if provider.kind.is_oidc() {
-        let fresh = profile.auth_time.is_some_and(|at| {
-            (chrono::Utc::now() - at).num_seconds() < FRESH_AUTH_SECS
-        });
+        let fresh = profile
+            .auth_time
+            .is_some_and(|at| (chrono::Utc::now() - at).num_seconds() < FRESH_AUTH_SECS);
         if !fresh {
             return Ok(Err(("reauth_stale", "auth_time missing or old".into())));
         }
@@ -511,7 +526,9 @@ pub async fn unlink(
         .ok_or(AppError::NotFound)?;
     if locked.password_hash.is_none() && identities.len() == 1 {
         return Err(AppError::Conflict {
-            message: "This is your only way to sign in: set a password or link another provider first.".into(),
+            message:
+                "This is your only way to sign in: set a password or link another provider first."
+                    .into(),
         });
     }
     db::identities::delete(&mut *tx, identity.id)
@@ -592,7 +609,11 @@ pub async fn set_first_password(
 /// Deletes a provider's identities and the provider. Refused when accounts are linked and the
 /// caller did not choose to unlink them, or when unlinking would leave an account with no
 /// way to sign in. Returns how many identities went.
-pub async fn remove_provider(state: &AppState, slug: &str, unlink_linked: bool) -> Result<i64, AppError> {
+pub async fn remove_provider(
+    state: &AppState,
+    slug: &str,
+    unlink_linked: bool,
+) -> Result<i64, AppError> {
     let provider = providers::load(state, slug).await?;
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
     db::providers::lock(&mut tx, slug)

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use openidconnect::{
     core::{CoreClient, CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreProviderMetadata},
-    AccessToken, ClaimsVerificationError, ClientId, ClientSecret, Nonce, SignatureVerificationError,
+    AccessToken, ClaimsVerificationError, ClientId, ClientSecret, Nonce,
+    SignatureVerificationError,
 };
 
 use super::{providers::Provider, OAuth};
@@ -93,7 +94,9 @@ impl OAuth {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| OidcError::Unreachable(format!("{url} cannot be reached: {}", plain(&e))))?;
+            .map_err(|e| {
+                OidcError::Unreachable(format!("{url} cannot be reached: {}", plain(&e)))
+            })?;
         if !response.status().is_success() {
             return Err(OidcError::Unreachable(format!(
                 "{url} answered {}",
@@ -121,7 +124,7 @@ impl OAuth {
             .await
             .map_err(IdTokenError::Discovery)?;
         match verify_with(provider, &discovered, id_token, access_token, nonce) {
-            Err(IdTokenError::Refused(reason)) if reason == "unknown_key" => {
+            Err(IdTokenError::Refused("unknown_key")) => {
                 let fresh = self
                     .discover(provider, true)
                     .await
@@ -140,7 +143,10 @@ pub enum IdTokenError {
     Refused(&'static str),
 }
 
-pub fn client(provider: &Provider, discovered: &Discovered) -> CoreClient<
+pub fn client(
+    provider: &Provider,
+    discovered: &Discovered,
+) -> CoreClient<
     openidconnect::EndpointSet,
     openidconnect::EndpointNotSet,
     openidconnect::EndpointNotSet,

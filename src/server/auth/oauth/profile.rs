@@ -90,7 +90,8 @@ pub(super) fn basic_client(
                 .map_err(|_| Refusal::unavailable("bad authorize URL"))?,
         )
         .set_token_uri(
-            TokenUrl::new(token_url.to_owned()).map_err(|_| Refusal::unavailable("bad token URL"))?,
+            TokenUrl::new(token_url.to_owned())
+                .map_err(|_| Refusal::unavailable("bad token URL"))?,
         )
         .set_redirect_uri(
             RedirectUrl::new(redirect_uri.to_owned())
@@ -136,12 +137,9 @@ fn grant_of<T: TokenResponse>(token: &T) -> Grant {
             .expires_in()
             .and_then(|d| chrono::Duration::from_std(d).ok())
             .map(|d| Utc::now() + d),
-        scopes: token.scopes().map(|s| {
-            s.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        }),
+        scopes: token
+            .scopes()
+            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
     }
 }
 
@@ -157,7 +155,9 @@ impl OAuth {
         }
         let (Some(authorize_url), Some(token_url)) = (&provider.authorize_url, &provider.token_url)
         else {
-            return Err(Refusal::unavailable("provider endpoints are not configured"));
+            return Err(Refusal::unavailable(
+                "provider endpoints are not configured",
+            ));
         };
         let client = basic_client(
             provider,
@@ -229,9 +229,7 @@ impl OAuth {
                 .name()
                 .and_then(|n| n.get(None))
                 .map(|n| n.as_str().to_owned()),
-            username_hint: claims
-                .preferred_username()
-                .map(|u| u.as_str().to_owned()),
+            username_hint: claims.preferred_username().map(|u| u.as_str().to_owned()),
             avatar_url: claims
                 .picture()
                 .and_then(|p| p.get(None))
@@ -241,7 +239,8 @@ impl OAuth {
         // Some issuers keep the email out of the ID token: ask the user-info endpoint, which
         // must speak of the same subject.
         if profile.email.is_none() {
-            if let Ok(request) = client.user_info(access_token.clone(), Some(claims.subject().clone()))
+            if let Ok(request) =
+                client.user_info(access_token.clone(), Some(claims.subject().clone()))
             {
                 let info: Result<openidconnect::core::CoreUserInfoClaims, _> =
                     request.request_async(&self.http).await;
@@ -254,7 +253,12 @@ impl OAuth {
         Ok((profile, grant_of(&token)))
     }
 
-    async fn api_json(&self, url: &str, access_token: &str, github: bool) -> Result<Value, Refusal> {
+    async fn api_json(
+        &self,
+        url: &str,
+        access_token: &str,
+        github: bool,
+    ) -> Result<Value, Refusal> {
         let mut request = self.http.get(url).bearer_auth(access_token);
         request = if github {
             request
@@ -348,7 +352,7 @@ impl OAuth {
             .as_deref()
             .ok_or_else(|| Refusal::unavailable("no user-info URL configured"))?;
         let info = self.api_json(url, access_token, false).await?;
-        Ok(map_profile(&provider.field_map, &info)?)
+        map_profile(&provider.field_map, &info)
     }
 }
 

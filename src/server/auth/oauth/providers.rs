@@ -168,6 +168,7 @@ pub fn preset(config: &Config, kind: Kind) -> ProviderPreset {
             scopes: strings(&["openid", "email", "profile"]),
             field_map: json!({}),
             help: "Google Cloud console → APIs & Services → Credentials → Create OAuth client ID (Web application).".into(),
+            redirect_uri: String::new(),
         },
         Kind::Github => ProviderPreset {
             kind: "github".into(),
@@ -181,6 +182,7 @@ pub fn preset(config: &Config, kind: Kind) -> ProviderPreset {
             scopes: strings(&["read:user", "user:email"]),
             field_map: json!({}),
             help: "GitHub → Settings → Developer settings → OAuth Apps → New OAuth App.".into(),
+            redirect_uri: String::new(),
         },
         Kind::Discord => {
             let api = &p.discord_api_base;
@@ -198,6 +200,7 @@ pub fn preset(config: &Config, kind: Kind) -> ProviderPreset {
                 scopes: strings(&["identify", "email"]),
                 field_map: json!({}),
                 help: "Discord developer portal → Applications → your app → OAuth2.".into(),
+            redirect_uri: String::new(),
             }
         }
         Kind::Oidc => ProviderPreset {
@@ -212,6 +215,7 @@ pub fn preset(config: &Config, kind: Kind) -> ProviderPreset {
             scopes: strings(&["openid", "email", "profile"]),
             field_map: json!({}),
             help: "Any OpenID Connect issuer (Keycloak, Authentik, Okta, Entra ID…): give its discovery URL.".into(),
+            redirect_uri: String::new(),
         },
         Kind::OAuth2 => ProviderPreset {
             kind: "oauth2".into(),
@@ -231,12 +235,20 @@ pub fn preset(config: &Config, kind: Kind) -> ProviderPreset {
                 "avatar": "picture",
             }),
             help: "A plain OAuth 2.0 provider: give its endpoints and where the user info holds each field (dotted paths such as data.user.id).".into(),
+            redirect_uri: String::new(),
         },
     }
 }
 
-pub fn presets(config: &Config) -> Vec<ProviderPreset> {
-    Kind::ALL.iter().map(|k| preset(config, *k)).collect()
+pub fn presets(state: &AppState) -> Vec<ProviderPreset> {
+    Kind::ALL
+        .iter()
+        .map(|k| {
+            let mut preset = preset(&state.config, *k);
+            preset.redirect_uri = redirect_uri(state, &preset.slug);
+            preset
+        })
+        .collect()
 }
 
 // --- From the environment -----------------------------------------------------------------------
@@ -250,7 +262,11 @@ pub async fn sync_from_env(state: &AppState) -> Result<(), String> {
     let clients: [(Kind, &Option<OAuthClient>, &str); 3] = [
         (Kind::Google, &config.providers.google, "GOOGLE_CLIENT_ID"),
         (Kind::Github, &config.providers.github, "GITHUB_CLIENT_ID"),
-        (Kind::Discord, &config.providers.discord, "DISCORD_CLIENT_ID"),
+        (
+            Kind::Discord,
+            &config.providers.discord,
+            "DISCORD_CLIENT_ID",
+        ),
     ];
     let mut kept = Vec::new();
     for (kind, client, var) in clients {
@@ -269,7 +285,10 @@ pub async fn sync_from_env(state: &AppState) -> Result<(), String> {
         }
         let sealed = state
             .cipher
-            .seal(&secret_context(&preset.slug), client.client_secret.as_bytes())
+            .seal(
+                &secret_context(&preset.slug),
+                client.client_secret.as_bytes(),
+            )
             .map_err(|e| e.to_string())?;
         db::providers::upsert_from_env(
             &state.db,
@@ -393,17 +412,17 @@ fn check(
             None => stored.cloned(),
         }
     };
-    let display_name = text(
-        &request.display_name,
-        fallback.map(|f| &f.display_name),
-    )
-    .unwrap_or_else(|| preset.display_name.clone());
+    let display_name = text(&request.display_name, fallback.map(|f| &f.display_name))
+        .unwrap_or_else(|| preset.display_name.clone());
     if display_name.chars().count() > 60 {
         fields.insert("display_name".into(), "must be 1 to 60 characters".into());
     }
     let client_id = text(&request.client_id, fallback.map(|f| &f.client_id)).unwrap_or_default();
     if client_id.is_empty() || client_id.len() > 500 {
-        fields.insert("client_id".into(), "is required (at most 500 characters)".into());
+        fields.insert(
+            "client_id".into(),
+            "is required (at most 500 characters)".into(),
+        );
     }
     // An endpoint given, else the stored one, else the preset's.
     let mut url = |field: &'static str,
@@ -423,7 +442,10 @@ fn check(
                 }
             }
             None if required => {
-                fields.insert(field.into(), format!("is required for a {} provider", kind.as_str()));
+                fields.insert(
+                    field.into(),
+                    format!("is required for a {} provider", kind.as_str()),
+                );
             }
             None => {}
         }
@@ -474,10 +496,11 @@ fn check(
             .collect(),
         None => fallback.map_or_else(|| preset.scopes.clone(), |f| f.scopes.clone()),
     };
-    if scopes
-        .iter()
-        .any(|s: &String| s.len() > 200 || s.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\'))
-    {
+    if scopes.iter().any(|s: &String| {
+        s.len() > 200
+            || s.chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '\\')
+    }) {
         fields.insert(
             "scopes".into(),
             "each scope is one word without spaces or quotes".into(),
@@ -547,7 +570,9 @@ fn slug_problem(slug: &str) -> Option<&'static str> {
         && slug
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    (!ok).then_some("must be 1 to 32 lowercase letters, digits or '-', starting with a letter or digit")
+    (!ok).then_some(
+        "must be 1 to 32 lowercase letters, digits or '-', starting with a letter or digit",
+    )
 }
 
 fn invalid(fields: BTreeMap<String, String>) -> Result<(), AppError> {
@@ -610,7 +635,10 @@ pub async fn create(
         .await
         .map_err(|e| internal("insert provider", e))?;
     if !inserted {
-        return Err(AppError::field("slug", "is already used by another provider"));
+        return Err(AppError::field(
+            "slug",
+            "is already used by another provider",
+        ));
     }
     super::super::service::audit(
         state,
@@ -624,7 +652,12 @@ pub async fn create(
     get(state, admin, &slug).await
 }
 
-fn write<'a>(slug: &'a str, c: &'a Checked, sealed: &'a [u8], source: &'a str) -> ProviderWrite<'a> {
+fn write<'a>(
+    slug: &'a str,
+    c: &'a Checked,
+    sealed: &'a [u8],
+    source: &'a str,
+) -> ProviderWrite<'a> {
     ProviderWrite {
         slug,
         kind: c.kind.as_str(),
@@ -656,13 +689,21 @@ pub async fn update(
         .map_err(|e| internal("lock provider", e))?
         .ok_or(AppError::NotFound)?;
     let mut fields = BTreeMap::new();
-    if request.slug.as_deref().is_some_and(|s| s.trim() != row.slug) {
+    if request
+        .slug
+        .as_deref()
+        .is_some_and(|s| s.trim() != row.slug)
+    {
         fields.insert(
             "slug".into(),
             "cannot change: it is part of the redirect URI registered at the provider".into(),
         );
     }
-    if request.kind.as_deref().is_some_and(|k| k.trim() != row.kind) {
+    if request
+        .kind
+        .as_deref()
+        .is_some_and(|k| k.trim() != row.kind)
+    {
         fields.insert(
             "kind".into(),
             "cannot change: add a new provider instead".into(),

@@ -3,10 +3,7 @@
 //! out, and revoked at the provider when the link goes.
 
 use chrono::{Duration, Utc};
-use oauth2::{
-    basic::BasicClient, ClientId, ClientSecret, RefreshToken, RevocationUrl,
-    StandardRevocableToken, TokenResponse, TokenUrl,
-};
+use oauth2::{basic::BasicClient, ClientId, ClientSecret, RefreshToken, TokenResponse, TokenUrl};
 use uuid::Uuid;
 
 use super::{
@@ -118,7 +115,10 @@ pub async fn access_token(
 }
 
 fn open_access(state: &AppState, identity: &IdentityRow) -> Result<String, TokenError> {
-    let blob = identity.access_token.as_deref().ok_or(TokenError::NoToken)?;
+    let blob = identity
+        .access_token
+        .as_deref()
+        .ok_or(TokenError::NoToken)?;
     state
         .cipher
         .open_string(&access_context(identity.id), blob)
@@ -163,7 +163,11 @@ async fn token_endpoint(
         .token_url
         .clone()
         .ok_or_else(|| TokenError::Unavailable("no token endpoint".into()))?;
-    Ok((token, auth_type_of(provider.kind), provider.revocation_url.clone()))
+    Ok((
+        token,
+        auth_type_of(provider.kind),
+        provider.revocation_url.clone(),
+    ))
 }
 
 async fn refresh_grant(
@@ -230,29 +234,52 @@ async fn revoke_rfc7009(
     refresh: Option<String>,
     access: Option<String>,
 ) -> Result<(), String> {
-    let (token_url, auth_type, revocation) = token_endpoint(state, provider)
+    let (_, auth_type, revocation) = token_endpoint(state, provider)
         .await
         .map_err(|e| e.to_string())?;
     let Some(revocation) = revocation else {
         return Ok(());
     };
-    let client = BasicClient::new(ClientId::new(provider.client_id.clone()))
-        .set_client_secret(ClientSecret::new(provider.client_secret.clone()))
-        .set_token_uri(TokenUrl::new(token_url).map_err(|e| e.to_string())?)
-        .set_revocation_url(RevocationUrl::new(revocation).map_err(|e| e.to_string())?)
-        .set_auth_type(auth_type);
-    // Revoking the refresh token ends the whole grant at most providers.
-    let token = match (refresh, access) {
-        (Some(r), _) => StandardRevocableToken::RefreshToken(RefreshToken::new(r)),
-        (None, Some(a)) => StandardRevocableToken::AccessToken(oauth2::AccessToken::new(a)),
+    // Revoking the refresh token ends the whole grant at most providers. Sent by hand: the
+    // oauth2 crate refuses a plain-http endpoint, which a provider on this machine may have.
+    let (token, hint) = match (refresh, access) {
+        (Some(r), _) => (r, "refresh_token"),
+        (None, Some(a)) => (a, "access_token"),
         (None, None) => return Ok(()),
     };
-    client
-        .revoke_token(token)
-        .map_err(|e| e.to_string())?
-        .request_async(&state.oauth.http)
-        .await
-        .map_err(|e| token_error(&e).reason)
+    let mut form = vec![("token", token.as_str()), ("token_type_hint", hint)];
+    let mut request = state.oauth.http.post(&revocation);
+    request = match auth_type {
+        oauth2::AuthType::RequestBody => {
+            form.push(("client_id", &provider.client_id));
+            form.push(("client_secret", &provider.client_secret));
+            request
+        }
+        _ => request.basic_auth(
+            form_urlencoded(&provider.client_id),
+            Some(form_urlencoded(&provider.client_secret)),
+        ),
+    };
+    let response = request.form(&form).send().await.map_err(|e| plain(&e))?;
+    // RFC 7009 §2.2: 200 whether or not the token was still valid.
+    match response.status().as_u16() {
+        200 => Ok(()),
+        status => Err(format!("the revocation endpoint answered {status}")),
+    }
+}
+
+/// RFC 6749 §2.3.1: client credentials are form-urlencoded before Basic encoding.
+fn form_urlencoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `DELETE /applications/{client_id}/grant` with the app's credentials: GitHub has no

@@ -10,9 +10,8 @@ use super::{ApiJson, Caller};
 use crate::{
     error::AppError,
     features::auth::types::{
-        ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me,
-        ProviderButton, ReauthenticateRequest, RegisterRequest, SessionInfo, SignInMethods,
-        TokenInfo,
+        ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me, ProviderButton,
+        ReauthenticateRequest, RegisterRequest, SessionInfo, SignInMethods, TokenInfo,
     },
     server::{
         auth::{

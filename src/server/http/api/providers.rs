@@ -21,7 +21,9 @@ pub async fn list(
     State(state): State<AppState>,
     Caller(user): Caller,
 ) -> Result<Json<Vec<ProviderInfo>>, AppError> {
-    providers::list(&state, &require_admin(user)?).await.map(Json)
+    providers::list(&state, &require_admin(user)?)
+        .await
+        .map(Json)
 }
 
 /// `POST` → 201 with the provider (never its secret).
@@ -98,5 +100,5 @@ pub async fn presets(
     Caller(user): Caller,
 ) -> Result<Json<Vec<ProviderPreset>>, AppError> {
     require_admin(user)?;
-    Ok(Json(providers::presets(&state.config)))
+    Ok(Json(providers::presets(&state)))
 }
