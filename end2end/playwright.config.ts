@@ -3,6 +3,8 @@ import { defineConfig, devices } from "@playwright/test";
 const addr = process.env.E2E_ADDR ?? "127.0.0.1:8100";
 const baseURL = `http://${addr}`;
 const deployAddr = process.env.E2E_DEPLOY_ADDR ?? "127.0.0.1:8101";
+const oauthAddr = process.env.E2E_OAUTH_ADDR ?? "127.0.0.1:8103";
+const providerBase = `http://127.0.0.1:${process.env.E2E_OAUTH_PORT ?? "8104"}`;
 
 // Chromium comes from Debian; these flags keep it off the network this machine does not have.
 const chromiumArgs = [
@@ -77,6 +79,32 @@ export default defineConfig({
       GIT_ALLOW_HTTP: "true",
       PORT_RANGE: "25000-25019",
       REDEPLOY_DRAIN_SECS: "1",
+    }),
+    // The GitHub and Discord stand-in, with consent pages a person clicks through.
+    {
+      command: "node end2end/standins/oauth-provider.mjs",
+      cwd: "..",
+      url: `${providerBase}/health`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: { E2E_OAUTH_PORT: process.env.E2E_OAUTH_PORT ?? "8104" },
+    },
+    // Signs in through those providers.
+    slipway(oauthAddr, {
+      DATABASE_URL: process.env.E2E_OAUTH_DATABASE_URL ?? "",
+      DATA_DIR: process.env.E2E_OAUTH_DATA_DIR ?? ".data/e2e-oauth",
+      NGINX_SITES_DIR: `${process.env.E2E_OAUTH_DATA_DIR ?? ".data/e2e-oauth"}/nginx-sites`,
+      REDIS_KEY_PREFIX: "e2e-oauth:",
+      ADMIN_USERNAME: "hedy",
+      ADMIN_EMAIL: "hedy@example.com",
+      ADMIN_PASSWORD: "frequency hopping spread spectrum",
+      GITHUB_CLIENT_ID: "e2e-github-client",
+      GITHUB_CLIENT_SECRET: "e2e-github-Secret-0a1b",
+      GITHUB_BASE_URL: `${providerBase}/github`,
+      GITHUB_API_BASE: `${providerBase}/github-api`,
+      DISCORD_CLIENT_ID: "e2e-discord-client",
+      DISCORD_CLIENT_SECRET: "e2e-discord-Secret-2c3d",
+      DISCORD_API_BASE: `${providerBase}/discord/api/v10`,
     }),
   ],
 });

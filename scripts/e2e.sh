@@ -23,17 +23,23 @@ if old_instance=$(psql -qtAX "$old_db" -c "SELECT instance_id FROM instance" 2>/
 fi
 pg_recreate_db slipway_e2e
 pg_recreate_db slipway_e2e_deploy
+pg_recreate_db slipway_e2e_oauth
 
 export E2E_DATABASE_URL=${DATABASE_URL%/*}/slipway_e2e
 export E2E_DEPLOY_DATABASE_URL=${DATABASE_URL%/*}/slipway_e2e_deploy
+export E2E_OAUTH_DATABASE_URL=${DATABASE_URL%/*}/slipway_e2e_oauth
 export E2E_ADDR=${E2E_ADDR:-127.0.0.1:8100}
 export E2E_DEPLOY_ADDR=${E2E_DEPLOY_ADDR:-127.0.0.1:8101}
+export E2E_OAUTH_ADDR=${E2E_OAUTH_ADDR:-127.0.0.1:8103}
+export E2E_OAUTH_PORT=${E2E_OAUTH_PORT:-8104}
 export E2E_DATA_DIR=$PWD/.data/e2e
 export E2E_DEPLOY_DATA_DIR=$PWD/.data/e2e-deploy
+export E2E_OAUTH_DATA_DIR=$PWD/.data/e2e-oauth
 export E2E_NGINX_CONF=$(scripts/services.sh nginx-conf)
 # The sites directory the project's nginx includes (as scripts/services.sh computes it).
 export E2E_NGINX_SITES_DIR=$sites
-rm -rf "$E2E_DATA_DIR" "$E2E_DEPLOY_DATA_DIR"; mkdir -p "$E2E_DATA_DIR" "$E2E_DEPLOY_DATA_DIR"
+rm -rf "$E2E_DATA_DIR" "$E2E_DEPLOY_DATA_DIR" "$E2E_OAUTH_DATA_DIR"
+mkdir -p "$E2E_DATA_DIR" "$E2E_DEPLOY_DATA_DIR" "$E2E_OAUTH_DATA_DIR"
 
 # The fixture app's base image: busybox, imported (no registry here).
 export E2E_BASE_IMAGE=slipway-e2e/busybox:1
