@@ -24,7 +24,7 @@ HYDRATE := --no-default-features --features hydrate --target wasm32-unknown-unkn
 
 .PHONY: help setup env services stop status build build-release run dev test test-rust e2e \
         lint fmt sqlx-prepare db-migrate db-reset db-shell docker-build docker-up docker-down \
-        docker-logs bench clean install-hooks target
+        docker-logs bench clean install-hooks target discord-register discord-commands
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -101,6 +101,12 @@ docker-down: ## Stop the production stack
 
 docker-logs: ## Follow the production stack's logs
 	docker compose logs -f
+
+discord-register: setup ## Register the Discord Linked Roles metadata (needs DISCORD_* settings)
+	@cargo run -q $(SSR) --bin slipway -- discord-register
+
+discord-commands: setup ## Register the Discord slash commands (needs DISCORD_* settings)
+	@cargo run -q $(SSR) --bin slipway -- discord-commands
 
 bench: setup services build-release ## Measure and append figures to docs/BENCHMARKS.md
 	@scripts/bench.sh

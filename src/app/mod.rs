@@ -14,10 +14,12 @@ use leptos_router::{
 };
 
 use crate::features::{
-    admin::pages::{AdminAuditPage, AdminProvidersPage, AdminSettingsPage, AdminUsersPage},
+    admin::pages::{
+        AdminAuditPage, AdminDiscordPage, AdminProvidersPage, AdminSettingsPage, AdminUsersPage,
+    },
     auth::{
         components::provide_auth,
-        pages::{AccountPage, LoginPage, RegisterPage},
+        pages::{AccountPage, DiscordLinkPage, LoginPage, RegisterPage},
     },
     deployments::pages::{DeploymentPage, NewDeploymentPage},
 };
@@ -75,10 +77,12 @@ fn Shell() -> impl IntoView {
                     <Route path=StaticSegment("login") view=LoginPage />
                     <Route path=StaticSegment("register") view=RegisterPage />
                     <Route path=StaticSegment("account") view=AccountPage />
+                    <Route path=(StaticSegment("discord"), StaticSegment("link")) view=DiscordLinkPage />
                     <Route path=(StaticSegment("deployments"), StaticSegment("new")) view=NewDeploymentPage />
                     <Route path=(StaticSegment("deployments"), ParamSegment("id")) view=DeploymentPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("providers")) view=AdminProvidersPage />
+                    <Route path=(StaticSegment("admin"), StaticSegment("discord")) view=AdminDiscordPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("settings")) view=AdminSettingsPage />
                     <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage />
                 </Routes>

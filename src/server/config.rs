@@ -148,6 +148,30 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Sign-in providers from the environment, and where each real provider lives.
     pub providers: ProviderSettings,
+    /// The Discord application behind Linked Roles and slash commands.
+    pub discord: DiscordSettings,
+}
+
+/// `DISCORD_APPLICATION_ID`, `DISCORD_BOT_TOKEN`, `DISCORD_PUBLIC_KEY`. Each feature needs its
+/// part: registering metadata and commands the bot token, interactions the public key, the
+/// verification URL the Discord sign-in client (`DISCORD_CLIENT_*`).
+#[derive(Clone)]
+pub struct DiscordSettings {
+    /// The application (= OAuth2 client) id; `DISCORD_CLIENT_ID` when not set.
+    pub application_id: Option<String>,
+    pub bot_token: Option<String>,
+    /// The Ed25519 key interactions are signed with.
+    pub public_key: Option<[u8; 32]>,
+}
+
+impl fmt::Debug for DiscordSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiscordSettings")
+            .field("application_id", &self.application_id)
+            .field("bot_token", &self.bot_token.as_ref().map(|_| "<redacted>"))
+            .field("public_key", &self.public_key.is_some())
+            .finish()
+    }
 }
 
 /// A client registered at a provider, from `<NAME>_CLIENT_ID` and `<NAME>_CLIENT_SECRET`.
@@ -450,6 +474,7 @@ impl Config {
                 Some(raw) => Some(http_url("PUBLIC_URL", raw, "https://slipway.example.com")?),
             },
             providers: provider_settings(s)?,
+            discord: discord_settings(s)?,
         })
     }
 
@@ -610,6 +635,59 @@ fn provider_settings(s: &Settings) -> Result<ProviderSettings, ConfigError> {
         github_api_base: url("GITHUB_API_BASE", "https://api.github.com")?,
         discord_api_base: url("DISCORD_API_BASE", "https://discord.com/api/v10")?,
     })
+}
+
+fn discord_settings(s: &Settings) -> Result<DiscordSettings, ConfigError> {
+    let client_id = s.optional("DISCORD_CLIENT_ID");
+    let application_id = match (s.optional("DISCORD_APPLICATION_ID"), client_id) {
+        (Some(app), _) if !app.bytes().all(|b| b.is_ascii_digit()) || app.len() > 25 => {
+            return Err(ConfigError::new(
+                "DISCORD_APPLICATION_ID",
+                "is not a Discord application id (a number such as 1234567890123456789)",
+            ))
+        }
+        (Some(app), Some(client)) if app != client => {
+            return Err(ConfigError::new(
+                "DISCORD_APPLICATION_ID",
+                "differs from DISCORD_CLIENT_ID: a Discord application's OAuth2 client id is its application id",
+            ))
+        }
+        (app, client) => app.or(client).map(str::to_owned),
+    };
+    let public_key = match s.optional("DISCORD_PUBLIC_KEY") {
+        None => None,
+        Some(hex) => Some(
+            decode_hex32(hex).ok_or_else(|| {
+                ConfigError::new(
+                    "DISCORD_PUBLIC_KEY",
+                    "is not the application's public key (64 hexadecimal characters, from the developer portal's General Information page)",
+                )
+            })?,
+        ),
+    };
+    let bot_token = s.optional("DISCORD_BOT_TOKEN").map(str::to_owned);
+    if (bot_token.is_some() || public_key.is_some()) && application_id.is_none() {
+        return Err(ConfigError::new(
+            "DISCORD_APPLICATION_ID",
+            "is not set (nor DISCORD_CLIENT_ID); the bot token and public key belong to an application",
+        ));
+    }
+    Ok(DiscordSettings {
+        application_id,
+        bot_token,
+        public_key,
+    })
+}
+
+fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 const DEFAULT_GIT_HOSTS: &str = "github.com,gitlab.com,codeberg.org,bitbucket.org";
@@ -1083,6 +1161,38 @@ mod tests {
             ("GOOGLE_DISCOVERY_URL", "accounts.google.com"),
         ] {
             assert_eq!(with(&[(var, value)]).unwrap_err().var, var, "{var}={value}");
+        }
+    }
+
+    #[test]
+    fn discord_settings_belong_to_one_application_and_the_bot_token_stays_hidden() {
+        let none = with(&[]).unwrap().discord;
+        assert!(none.application_id.is_none() && none.bot_token.is_none());
+        let key = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+        let config = with(&[
+            ("DISCORD_CLIENT_ID", "1234567890"),
+            ("DISCORD_CLIENT_SECRET", "s"),
+            ("DISCORD_BOT_TOKEN", "MTIz.bot-Secret77"),
+            ("DISCORD_PUBLIC_KEY", key),
+        ])
+        .unwrap();
+        assert_eq!(config.discord.application_id.as_deref(), Some("1234567890"));
+        assert_eq!(config.discord.public_key.unwrap()[0], 0xd7);
+        assert!(!format!("{config:?}").contains("Secret77"));
+        for (pairs, var) in [
+            (vec![("DISCORD_PUBLIC_KEY", "nothex")], "DISCORD_PUBLIC_KEY"),
+            (vec![("DISCORD_BOT_TOKEN", "t")], "DISCORD_APPLICATION_ID"),
+            (vec![("DISCORD_APPLICATION_ID", "app-1")], "DISCORD_APPLICATION_ID"),
+            (
+                vec![
+                    ("DISCORD_APPLICATION_ID", "1"),
+                    ("DISCORD_CLIENT_ID", "2"),
+                    ("DISCORD_CLIENT_SECRET", "s"),
+                ],
+                "DISCORD_APPLICATION_ID",
+            ),
+        ] {
+            assert_eq!(with(&pairs).unwrap_err().var, var, "{pairs:?}");
         }
     }
 

@@ -7,6 +7,7 @@ pub mod context;
 pub mod crypto;
 pub mod db;
 pub mod deploy;
+pub mod discord;
 pub mod docker;
 pub mod error;
 pub mod health;

@@ -58,6 +58,14 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init_logging(&config);
+    match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => {}
+        Some(task @ ("discord-register" | "discord-commands")) => return discord_task(&config, task),
+        Some(other) => {
+            eprintln!("slipway: unknown command `{other}`; commands: serve (default), discord-register, discord-commands");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -91,6 +99,66 @@ pub fn main() -> ExitCode {
             }
             Err(e) => {
                 tracing::error!(error = %e, "server failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// `slipway discord-register` and `slipway discord-commands`: register the role-connection
+/// metadata or the slash commands with Discord, without starting the server.
+fn discord_task(config: &Config, task: &str) -> ExitCode {
+    if config.discord.bot_token.is_none() {
+        eprintln!("slipway: invalid configuration: DISCORD_BOT_TOKEN: is not set; {task} acts as the application's bot");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("slipway: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let oauth = match auth::oauth::OAuth::new() {
+            Ok(oauth) => oauth,
+            Err(e) => {
+                eprintln!("slipway: cannot make an HTTP client: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let api = super::discord::api::Api {
+            http: &oauth.http,
+            config,
+        };
+        let outcome = if task == "discord-register" {
+            super::discord::metadata::register(&api).await.map(|records| {
+                records
+                    .iter()
+                    .map(|r| format!("  {} (type {}): {}", r.key, r.kind, r.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        } else {
+            super::discord::interactions::register_commands(&api)
+                .await
+                .map(|commands| {
+                    commands
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| format!("  /{}", c["name"].as_str().unwrap_or("?")))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+        };
+        match outcome {
+            Ok(listing) => {
+                println!("Discord now has:\n{listing}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("slipway: {task}: {e}");
                 ExitCode::FAILURE
             }
         }
@@ -206,6 +274,7 @@ impl Application {
             cloudflare,
             oauth,
             public_url,
+            discord: Arc::default(),
         };
         auth::oauth::providers::sync_from_env(&state)
             .await
@@ -229,6 +298,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let router = http::router(self.state.clone());
         let deployer = deploy::start(self.state.clone());
+        let discord = super::discord::roles::start(self.state.clone());
         let stopping = Arc::new(Notify::new());
         let server = axum::serve(
             self.listener,
@@ -253,6 +323,7 @@ impl Application {
             } => tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway"),
         }
         deployer.stop(&self.state).await;
+        discord.abort();
         self.state.db.close().await;
         self.state.live.stop().await;
         if let Err(e) = self.state.redis.quit().await {

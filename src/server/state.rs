@@ -38,6 +38,8 @@ pub struct AppState {
     pub cloudflare: Option<Arc<Cloudflare>>,
     /// Sign-in providers' HTTP client and discovery cache.
     pub oauth: Arc<OAuth>,
+    /// Discord's role-connection pusher wake-up and registered metadata keys.
+    pub discord: Arc<super::discord::Discord>,
     /// How browsers reach Slipway (`PUBLIC_URL`, else the address it listens on), without a
     /// trailing slash.
     pub public_url: Arc<str>,

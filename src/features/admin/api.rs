@@ -139,3 +139,20 @@ pub async fn delete_provider(slug: String, unlink_linked: Option<bool>) -> Resul
 pub async fn test_provider(slug: String) -> Result<super::types::ProviderTestResult, AppError> {
     crate::server::auth::ui::admin_test_provider(slug).await
 }
+
+#[server(prefix = "/rpc", endpoint = "admin_discord")]
+pub async fn discord_status() -> Result<super::types::DiscordStatus, AppError> {
+    crate::server::auth::ui::admin_discord().await
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_register_discord_metadata")]
+pub async fn register_discord_metadata(
+) -> Result<Vec<super::types::DiscordMetadataRecord>, AppError> {
+    crate::server::auth::ui::admin_register_discord_metadata().await
+}
+
+/// Returns how many commands Discord now has.
+#[server(prefix = "/rpc", endpoint = "admin_register_discord_commands")]
+pub async fn register_discord_commands() -> Result<usize, AppError> {
+    crate::server::auth::ui::admin_register_discord_commands().await
+}

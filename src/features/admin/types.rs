@@ -253,3 +253,42 @@ impl ProviderForm {
         })
     }
 }
+
+/// One role-connection metadata record, as Discord defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscordMetadataRecord {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    /// 1-8: integer ≤, ≥, =, ≠; datetime ≤, ≥ (days); boolean =, ≠.
+    #[serde(rename = "type")]
+    pub kind: u8,
+}
+
+/// A member whose role connection Discord did not take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscordFailure {
+    pub username: String,
+    pub attempts: i32,
+    pub last_error: String,
+    /// Discord refused the grant: no retries until the member connects again.
+    pub refused: bool,
+    pub next_attempt_at: String,
+}
+
+/// `/admin/discord`: what Slipway would register next to what Discord has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscordStatus {
+    pub application_id: Option<String>,
+    pub bot_token_set: bool,
+    pub public_key_set: bool,
+    /// The URL for the developer portal's "Linked Roles Verification URL".
+    pub verification_url: String,
+    /// The URL for the portal's "Interactions Endpoint URL".
+    pub interactions_url: String,
+    pub slipway_metadata: Vec<DiscordMetadataRecord>,
+    /// What Discord has registered (`None` when it could not be read).
+    pub discord_metadata: Option<Vec<DiscordMetadataRecord>>,
+    pub discord_error: Option<String>,
+    pub failures: Vec<DiscordFailure>,
+}

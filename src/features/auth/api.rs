@@ -105,3 +105,13 @@ pub async fn reauthenticate(password: String) -> Result<(), AppError> {
 pub async fn set_password(new_password: String, confirm: String) -> Result<(), AppError> {
     crate::server::auth::ui::set_password(new_password, confirm).await
 }
+
+#[server(prefix = "/rpc", endpoint = "my_discord")]
+pub async fn my_discord() -> Result<super::types::DiscordConnection, AppError> {
+    crate::server::auth::ui::my_discord().await
+}
+
+#[server(prefix = "/rpc", endpoint = "refresh_discord")]
+pub async fn refresh_discord() -> Result<(), AppError> {
+    crate::server::auth::ui::refresh_discord().await
+}

@@ -176,6 +176,30 @@ pub fn oauth_error_message(code: &str) -> &'static str {
         "reauth_stale" => "The provider did not confirm a fresh sign-in. Please try again.",
         "signed_out" => "You were signed out before the provider answered. Sign in and try again.",
         "use_password" => "This account has a password: confirm with it instead.",
+        "discord_push_failed" => {
+            "Your Discord account is linked, but Discord did not take your roles yet. Slipway keeps trying."
+        }
         _ => "The sign-in could not be completed. Please try again.",
     }
+}
+
+/// My Discord role connection (Linked Roles), for the account page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscordConnection {
+    /// Linked Roles are set up on this server (a Discord sign-in client exists).
+    pub available: bool,
+    /// A Discord account is linked to mine.
+    pub linked: bool,
+    /// Discord holds a role connection of mine that Slipway keeps current.
+    pub connected: bool,
+    /// What Discord was last told, by metadata key.
+    pub values: Option<serde_json::Value>,
+    pub pushed_at: Option<String>,
+    /// A change is waiting to be sent.
+    pub pending: bool,
+    pub last_error: Option<String>,
+    /// Discord refused the grant: connect again from the verification URL.
+    pub refused: bool,
+    /// Where to (re)connect: the verification URL.
+    pub connect_url: String,
 }

@@ -168,6 +168,9 @@ pub async fn update_user(
     if role_changed || disabled {
         end_sessions(state, id).await?;
     }
+    if role_changed {
+        crate::server::discord::roles::touch(state, id);
+    }
     service::audit(
         state,
         Some(admin.0.id),

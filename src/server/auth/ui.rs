@@ -285,3 +285,33 @@ pub async fn admin_test_provider(slug: String) -> Result<ProviderTestResult, App
     let (state, admin, _) = admin_request().await?;
     oauth::providers::test(&state, &admin, &slug).await
 }
+
+pub async fn my_discord() -> Result<crate::features::auth::types::DiscordConnection, AppError> {
+    let (state, session, _) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    crate::server::discord::roles::status(&state, &user).await
+}
+
+pub async fn refresh_discord() -> Result<(), AppError> {
+    let (state, session, _) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    crate::server::discord::roles::refresh(&state, &user).await
+}
+
+pub async fn admin_discord() -> Result<crate::features::admin::types::DiscordStatus, AppError> {
+    let (state, admin, _) = admin_request().await?;
+    crate::server::discord::metadata::status(&state, &admin).await
+}
+
+pub async fn admin_register_discord_metadata(
+) -> Result<Vec<crate::features::admin::types::DiscordMetadataRecord>, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    crate::server::discord::metadata::register_as(&state, &admin, &client).await
+}
+
+pub async fn admin_register_discord_commands() -> Result<usize, AppError> {
+    let (state, admin, client) = admin_request().await?;
+    let commands =
+        crate::server::discord::interactions::register_as(&state, &admin, &client).await?;
+    Ok(commands.as_array().map_or(0, Vec::len))
+}

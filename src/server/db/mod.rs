@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod deployments;
+pub mod discord;
 pub mod identities;
 pub mod instance;
 pub mod invites;

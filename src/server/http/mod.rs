@@ -3,6 +3,7 @@
 
 mod api;
 mod csrf;
+mod discord;
 mod health;
 mod metrics;
 mod oauth;
@@ -14,7 +15,7 @@ use axum::{
     body::Body,
     http::{header, Response, StatusCode},
     middleware,
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use leptos::prelude::provide_context;
@@ -47,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(robots))
         .route("/auth/{slug}/start", get(oauth::start))
         .route("/auth/{slug}/callback", get(oauth::callback))
+        .route("/discord/linked-role", get(discord::linked_role))
+        .route("/discord/interactions", post(discord::interactions))
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = options.clone();

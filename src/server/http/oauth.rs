@@ -105,7 +105,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn redirect(state: &AppState, step: Step) -> Response {
+pub(super) fn redirect(state: &AppState, step: Step) -> Response {
     let secure = if state.config.is_production() {
         "; Secure"
     } else {

@@ -65,6 +65,8 @@ pub async fn deleted(state: &AppState, id: Uuid, owner: Uuid) {
 }
 
 async fn publish(state: &AppState, owner: Uuid, change: Change) {
+    // What Discord shows of the owner (running deployments) may have changed with it.
+    crate::server::discord::roles::touch(state, owner);
     match serde_json::to_string(&Envelope { owner, change }) {
         Ok(payload) => state.live.publish(TOPIC, payload).await,
         Err(e) => tracing::warn!(error = %e, "encoding a deployment event"),

@@ -39,6 +39,7 @@ pub fn AdminNav() -> impl IntoView {
         <nav aria-label="Admin" class="mb-6 flex gap-2 border-b border-slate-200 pb-3 dark:border-slate-800">
             <A href="/admin/users" attr:class=link>"Users"</A>
             <A href="/admin/providers" attr:class=link>"Sign-in providers"</A>
+            <A href="/admin/discord" attr:class=link>"Discord"</A>
             <A href="/admin/settings" attr:class=link>"Settings"</A>
             <A href="/admin/audit" attr:class=link>"Audit log"</A>
         </nav>

@@ -41,6 +41,7 @@ fn Account(me: Me) -> impl IntoView {
             </section>
             <super::sign_in_methods::SignInMethodsSection me=me.clone() />
             {me.has_password.then(|| view! { <PasswordSection me=me.clone() /> })}
+            <super::discord_connection::DiscordSection />
             <SessionsSection />
             <TokensSection />
         </div>

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use super::{
     identities,
     profile::{auth_type_of, basic_client, Exchange, Refusal},
-    providers::{self, redirect_uri, Provider},
+    providers::{self, redirect_uri, Kind, Provider},
 };
 use crate::{
     error::AppError,
@@ -52,6 +52,9 @@ pub enum Intent {
     Link,
     /// Prove who they are again, for an account without a password.
     Reauth,
+    /// Discord's Linked Roles verification: link Discord (if needed) with
+    /// `role_connections.write` and send the member's role-connection values.
+    LinkedRole,
 }
 
 impl Intent {
@@ -68,7 +71,7 @@ impl Intent {
     fn error_page(self) -> &'static str {
         match self {
             Self::SignIn => "/login",
-            Self::Link | Self::Reauth => "/account",
+            Self::Link | Self::Reauth | Self::LinkedRole => "/account",
         }
     }
 }
@@ -145,7 +148,7 @@ pub async fn start(
 ) -> Result<Step, AppError> {
     let intent = request.intent;
     let provider = match providers::load(state, slug).await? {
-        Some(p) if p.enabled => p,
+        Some(p) if p.enabled && (intent != Intent::LinkedRole || p.kind == Kind::Discord) => p,
         _ => return Ok(refused(intent, "unknown_provider")),
     };
     let next = safe_next(request.next.as_deref().unwrap_or(match intent {
@@ -155,18 +158,33 @@ pub async fn start(
     .to_owned();
     let user_id = match intent {
         Intent::SignIn => None,
-        Intent::Link | Intent::Reauth => {
+        Intent::Link | Intent::Reauth | Intent::LinkedRole => {
             let user = match service::current_user(state, session).await {
                 Ok(user) => user,
                 Err(AppError::Unauthorized) => {
+                    // Discord's verification URL is not a page: after signing in, the page at
+                    // /discord/link sends the browser back to it.
+                    let back = if intent == Intent::LinkedRole {
+                        "/discord/link"
+                    } else {
+                        &next
+                    };
                     return Ok(Step {
-                        location: crate::features::auth::components::login_path_for(&next),
+                        location: crate::features::auth::components::login_path_for(back),
                         cookie: Cookie::Keep,
-                    })
+                    });
                 }
                 Err(e) => return Err(e),
             };
             if intent == Intent::Link && !session::recently_confirmed(session).await? {
+                return Ok(refused(intent, "reauth_required"));
+            }
+            // A member who has not linked Discord yet adds a way to sign in: that needs a
+            // recent confirmation, as any link does.
+            if intent == Intent::LinkedRole
+                && !identities::has_identity(state, user.id, &provider.slug).await?
+                && !session::recently_confirmed(session).await?
+            {
                 return Ok(refused(intent, "reauth_required"));
             }
             // A password is the stronger proof: GitHub and Discord cannot show that the person
@@ -288,8 +306,13 @@ async fn authorize_url(
     let mut request = client
         .authorize_url(move || CsrfToken::new(oauth_state))
         .set_pkce_challenge(challenge);
-    for scope in &provider.scopes {
-        request = request.add_scope(Scope::new(scope.clone()));
+    let scopes: Vec<String> = if intent == Intent::LinkedRole {
+        vec!["identify".into(), "role_connections.write".into()]
+    } else {
+        provider.scopes.clone()
+    };
+    for scope in scopes {
+        request = request.add_scope(Scope::new(scope));
     }
     if intent == Intent::Reauth {
         // The best GitHub and Discord offer: show the provider's screen again.
@@ -450,6 +473,10 @@ async fn callback_inner(
         }
         Intent::Reauth => {
             identities::reauthenticate(state, session, client, pending.user_id, &provider, &profile)
+                .await?
+        }
+        Intent::LinkedRole => {
+            identities::linked_role(state, session, client, pending.user_id, &provider, &profile, &grant)
                 .await?
         }
     };

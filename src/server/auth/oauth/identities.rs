@@ -315,6 +315,18 @@ pub async fn link(
     if !session::recently_confirmed(session).await? {
         return Ok(Err(("reauth_required", "confirmation expired".into())));
     }
+    add_identity(state, client, &user, provider, profile, grant).await
+}
+
+/// Links a new identity to `user`, with its tokens.
+async fn add_identity(
+    state: &AppState,
+    client: &Client,
+    user: &UserRow,
+    provider: &Provider,
+    profile: &ExternalProfile,
+    grant: &Grant,
+) -> Result<Outcome, AppError> {
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
     db::users::lock(&mut tx, user.id)
         .await
@@ -357,6 +369,69 @@ pub async fn link(
     )
     .await?;
     Ok(Ok(()))
+}
+
+/// Whether `user` has linked an account of the provider `slug`.
+pub async fn has_identity(state: &AppState, user_id: Uuid, slug: &str) -> Result<bool, AppError> {
+    Ok(db::identities::of_user(&state.db, user_id)
+        .await
+        .map_err(|e| internal("list identities", e))?
+        .iter()
+        .any(|i| i.provider == slug))
+}
+
+/// Discord's Linked Roles verification: the member's Discord account is linked (a new link
+/// needs a recent confirmation), its tokens (now with `role_connections.write`) kept, and
+/// their values sent to Discord.
+pub async fn linked_role(
+    state: &AppState,
+    session: &Session,
+    client: &Client,
+    started_by: Option<Uuid>,
+    provider: &Provider,
+    profile: &ExternalProfile,
+    grant: &Grant,
+) -> Result<Outcome, AppError> {
+    let Some(user) = signed_in_as(state, session, started_by).await? else {
+        return Ok(Err(("signed_out", "not the account that started".into())));
+    };
+    match db::identities::find(&state.db, &provider.slug, &profile.subject)
+        .await
+        .map_err(|e| internal("find identity", e))?
+    {
+        Some(identity) if identity.user_id != user.id => {
+            return Ok(Err(("identity_taken", "linked to another account".into())))
+        }
+        Some(identity) => {
+            let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
+            db::identities::record_sign_in(&mut *tx, identity.id, &profile_of(profile))
+                .await
+                .map_err(|e| internal("record identity", e))?;
+            tokens::store(state, &mut *tx, identity.id, grant)
+                .await
+                .map_err(token_error)?;
+            tx.commit().await.map_err(|e| internal("commit", e))?;
+        }
+        None => {
+            if !session::recently_confirmed(session).await? {
+                return Ok(Err(("reauth_required", "confirmation expired".into())));
+            }
+            if let Err(refusal) = add_identity(state, client, &user, provider, profile, grant).await? {
+                return Ok(Err(refusal));
+            }
+        }
+    }
+    let pushed = crate::server::discord::roles::connect(state, &user, &grant.access_token).await?;
+    service::audit(
+        state,
+        Some(user.id),
+        "discord.connected",
+        Some(&user.username),
+        client,
+        json!({ "pushed": pushed.is_ok() }),
+    )
+    .await?;
+    Ok(pushed.map_err(|reason| ("discord_push_failed", reason)))
 }
 
 /// A confirmation through a linked provider, for an account without a password. OpenID
@@ -531,6 +606,7 @@ pub async fn unlink(
                     .into(),
         });
     }
+    clear_discord(state, &identity).await;
     db::identities::delete(&mut *tx, identity.id)
         .await
         .map_err(|e| internal("delete identity", e))?;
@@ -545,6 +621,14 @@ pub async fn unlink(
         json!({ "provider": slug }),
     )
     .await
+}
+
+/// Empties a Discord role connection while the identity and its grant still work: a
+/// connection must not outlive the link.
+async fn clear_discord(state: &AppState, identity: &IdentityRow) {
+    if identity.provider == crate::server::discord::PROVIDER {
+        crate::server::discord::roles::clear(state, identity.user_id).await;
+    }
 }
 
 /// Revokes an identity's grant at its provider (best effort; see [`tokens::revoke`]).
@@ -562,6 +646,7 @@ pub async fn revoke_all_of(state: &AppState, user_id: Uuid) -> Result<(), AppErr
         .await
         .map_err(|e| internal("list identities", e))?;
     for identity in &identities {
+        clear_discord(state, identity).await;
         revoke(state, identity).await;
     }
     Ok(())
@@ -660,6 +745,7 @@ pub async fn remove_provider(
         });
     }
     for identity in &linked {
+        clear_discord(state, identity).await;
         db::identities::delete(&mut *tx, identity.id)
             .await
             .map_err(|e| internal("delete identity", e))?;

@@ -20,7 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-pub use oidc::Discovered;
+pub use oidc::{plain as plain_error, Discovered};
 
 /// How long a provider's discovery document and keys are reused before they are read again.
 const DISCOVERY_TTL: Duration = Duration::from_secs(15 * 60);

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod deployments;
+mod discord;
 mod providers;
 mod streams;
 
@@ -64,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/reauthenticate", post(auth::reauthenticate))
         .route("/me/identities", get(auth::identities))
         .route("/me/identities/{slug}", delete(auth::unlink))
+        .route("/me/discord", get(discord::mine))
+        .route("/me/discord/refresh", post(discord::refresh))
         .route(
             "/me/tokens",
             get(auth::list_tokens).post(auth::create_token),
@@ -92,6 +95,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/providers/{slug}/test", post(providers::test))
         .route("/admin/provider-presets", get(providers::presets))
+        .route("/admin/discord", get(discord::status))
+        .route("/admin/discord/metadata", post(discord::register_metadata))
+        .route("/admin/discord/commands", post(discord::register_commands))
         .route("/invites", post(admin::create_invite))
         .route(
             "/deployments",
