@@ -14,7 +14,8 @@ export const CLIENTS = {
   discord: { id: "e2e-discord-client", secret: "e2e-discord-Secret-2c3d" },
 };
 
-const codes = new Map(); // code -> { realm, redirectUri, challenge, person }
+const codes = new Map(); // code -> { realm, redirectUri, challenge, person, scope }
+const connections = new Map(); // Discord user id -> role connection
 const tokens = new Map(); // access token -> { realm, person }
 const refresh = new Map(); // refresh token -> { realm, person }
 
@@ -73,6 +74,7 @@ function consent(realm, query, res) {
     realm,
     redirectUri,
     challenge: query.get("code_challenge"),
+    scope: query.get("scope") ?? "",
     person: { id: query.get("person_id"), login: query.get("person_login"), email: query.get("person_email") },
   });
   back(res, redirectUri, { code, state: query.get("state") ?? "" });
@@ -108,7 +110,7 @@ async function token(realm, req, res) {
     if (!code || code.realm !== realm || code.redirectUri !== form.get("redirect_uri")) return fail(400, "invalid_grant");
     const verifier = form.get("code_verifier") ?? "";
     if (!verifier || b64url(createHash("sha256").update(verifier).digest()) !== code.challenge) return fail(400, "invalid_grant");
-    grant = { realm, person: code.person };
+    grant = { realm, person: code.person, scope: code.scope };
   } else if (form.get("grant_type") === "refresh_token") {
     grant = refresh.get(form.get("refresh_token"));
     refresh.delete(form.get("refresh_token"));
@@ -167,6 +169,19 @@ const server = createServer(async (req, res) => {
     if (!p) return send(res, 401, { message: "401: Unauthorized", code: 0 });
     return send(res, 200, { id: p.id, username: p.login, global_name: p.login, avatar: null, email: p.email, verified: true });
   }
+  const roleConnection = path.match(/^\/discord\/api\/v10\/users\/@me\/applications\/([^/]+)\/role-connection$/);
+  if (roleConnection && req.method === "PUT") {
+    const grant = tokens.get((req.headers.authorization ?? "").replace(/^Bearer /, ""));
+    if (!grant || grant.realm !== "discord" || !grant.scope.split(" ").includes("role_connections.write")) {
+      return send(res, 401, { message: "401: Unauthorized", code: 0 });
+    }
+    const body = JSON.parse((await readBody(req)) || "{}");
+    connections.set(grant.person.id, body);
+    return send(res, 200, body);
+  }
+  // For the tests to look at what Discord holds.
+  const held = path.match(/^\/test\/discord\/connections\/([^/]+)$/);
+  if (held) return send(res, connections.has(held[1]) ? 200 : 404, connections.get(held[1]) ?? {});
   if (path === "/discord/api/v10/oauth2/token/revoke" && req.method === "POST") {
     const form = new URLSearchParams(await readBody(req));
     refresh.delete(form.get("token"));

@@ -131,3 +131,28 @@ test("an admin adds, switches off and deletes a provider", async ({ browser }) =
   await dialog.getByRole("button", { name: "Delete provider" }).click();
   await expect(card).toHaveCount(0);
 });
+
+test("the Linked Roles verification URL sends a signed-out member through the password sign-in to Discord and back", async ({ page, request }) => {
+  // What Discord opens when a member picks a linked role.
+  await page.goto("/discord/linked-role");
+  await expect(page).toHaveURL(/\/login\?next=%2Fdiscord%2Flink|\/login\?next=\/discord\/link/);
+  await hydrated(page);
+  await page.getByLabel("Username or email").fill(ADMIN.login);
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  // Back to Discord by itself, asking to write role connections.
+  await expect(page).toHaveURL(/\/discord\/oauth2\/authorize\?.*scope=identify\+role_connections\.write/);
+  await consent(page, "Discord", { id: "175928847299117063", login: "hedy-dc", email: "hedy@discord.example" });
+  await expect(page).toHaveURL(/\/account\?discord=connected$/);
+  const section = page.getByTestId("discord-connection");
+  await expect(section.getByTestId("discord-state")).toContainText("Connected");
+  await expect(section.getByTestId("discord-values")).toContainText("is_admin");
+  // Discord holds exactly what Slipway sent.
+  const provider = `http://127.0.0.1:${process.env.E2E_OAUTH_PORT ?? "8104"}`;
+  const held = await request.get(`${provider}/test/discord/connections/175928847299117063`);
+  expect(held.status()).toBe(200);
+  const connection = await held.json();
+  expect(connection.platform_name).toBe("Slipway");
+  expect(connection.platform_username).toBe(ADMIN.login);
+  expect(connection.metadata).toMatchObject({ running_deployments: "0", is_admin: "1" });
+});

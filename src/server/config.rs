@@ -1182,7 +1182,10 @@ mod tests {
         for (pairs, var) in [
             (vec![("DISCORD_PUBLIC_KEY", "nothex")], "DISCORD_PUBLIC_KEY"),
             (vec![("DISCORD_BOT_TOKEN", "t")], "DISCORD_APPLICATION_ID"),
-            (vec![("DISCORD_APPLICATION_ID", "app-1")], "DISCORD_APPLICATION_ID"),
+            (
+                vec![("DISCORD_APPLICATION_ID", "app-1")],
+                "DISCORD_APPLICATION_ID",
+            ),
             (
                 vec![
                     ("DISCORD_APPLICATION_ID", "1"),

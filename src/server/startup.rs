@@ -60,7 +60,9 @@ pub fn main() -> ExitCode {
     telemetry::init_logging(&config);
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => {}
-        Some(task @ ("discord-register" | "discord-commands")) => return discord_task(&config, task),
+        Some(task @ ("discord-register" | "discord-commands")) => {
+            return discord_task(&config, task)
+        }
         Some(other) => {
             eprintln!("slipway: unknown command `{other}`; commands: serve (default), discord-register, discord-commands");
             return ExitCode::from(EXIT_CONFIG);
@@ -112,7 +114,10 @@ fn discord_task(config: &Config, task: &str) -> ExitCode {
         eprintln!("slipway: invalid configuration: DISCORD_BOT_TOKEN: is not set; {task} acts as the application's bot");
         return ExitCode::from(EXIT_CONFIG);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("slipway: cannot start the async runtime: {e}");
@@ -132,13 +137,15 @@ fn discord_task(config: &Config, task: &str) -> ExitCode {
             config,
         };
         let outcome = if task == "discord-register" {
-            super::discord::metadata::register(&api).await.map(|records| {
-                records
-                    .iter()
-                    .map(|r| format!("  {} (type {}): {}", r.key, r.kind, r.name))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
+            super::discord::metadata::register(&api)
+                .await
+                .map(|records| {
+                    records
+                        .iter()
+                        .map(|r| format!("  {} (type {}): {}", r.key, r.kind, r.name))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
         } else {
             super::discord::interactions::register_commands(&api)
                 .await

@@ -8,6 +8,7 @@ mod auth;
 mod binary;
 mod cloudflare;
 mod deployments;
+mod discord;
 mod health;
 mod http_basics;
 mod live;

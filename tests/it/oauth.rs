@@ -10,7 +10,10 @@ use serde_json::{json, Value};
 
 use crate::support::{
     app::{Browser, ADMIN_PASSWORD},
-    oauth::{client_secret, Person, ProviderStandIn, Spoil, REALMS},
+    oauth::{
+        callback, client_secret, location, sign_in_with, to_provider_and_back, Person,
+        ProviderStandIn, Spoil, REALMS,
+    },
     TestApp,
 };
 
@@ -50,55 +53,6 @@ fn realm_of(slug: &str) -> &str {
         "forge" => "generic",
         other => other,
     }
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .unwrap_or_else(|| panic!("no Location in a {} answer", response.status()))
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Starts a flow in `browser` and lets the provider answer: returns the callback URL the
-/// provider sends the browser to (or where Slipway sent it instead of the provider).
-async fn to_provider_and_back(browser: &Browser, start: &str) -> String {
-    let response = browser.client.get(browser.url(start)).send().await.unwrap();
-    assert_eq!(response.status(), 303, "{start}");
-    let authorize = location(&response);
-    if !authorize.starts_with("http") {
-        return authorize;
-    }
-    let provider = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = provider.get(&authorize).send().await.unwrap();
-    assert!(
-        response.status().is_redirection(),
-        "the provider answered {}: {}",
-        response.status(),
-        response.text().await.unwrap_or_default()
-    );
-    location(&response)
-}
-
-/// Follows a callback URL in `browser`: where Slipway sends it next.
-async fn callback(browser: &Browser, url: &str) -> String {
-    let response = browser.client.get(url).send().await.unwrap();
-    assert_eq!(response.status(), 303, "{url}");
-    location(&response)
-}
-
-/// The whole round trip: where the browser ends up.
-async fn sign_in_with(browser: &Browser, start: &str) -> String {
-    let back = to_provider_and_back(browser, start).await;
-    if back.starts_with('/') {
-        return back;
-    }
-    callback(browser, &back).await
 }
 
 async fn me(browser: &Browser) -> (u16, Value) {

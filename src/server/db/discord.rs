@@ -171,7 +171,10 @@ pub async fn find(
 
 /// The row locked for the transaction: clearing a connection holds it so no push races it.
 #[tracing::instrument(skip_all)]
-pub async fn lock(db: &mut PgConnection, user_id: Uuid) -> Result<Option<ConnectionRow>, sqlx::Error> {
+pub async fn lock(
+    db: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Option<ConnectionRow>, sqlx::Error> {
     sqlx::query_as!(
         ConnectionRow,
         "SELECT user_id, version, pushed_version, pushed_values, pushed_at, next_attempt_at,
@@ -185,10 +188,13 @@ pub async fn lock(db: &mut PgConnection, user_id: Uuid) -> Result<Option<Connect
 
 #[tracing::instrument(skip_all)]
 pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM discord_role_connections WHERE user_id = $1", user_id)
-        .execute(db)
-        .await
-        .map(|_| ())
+    sqlx::query!(
+        "DELETE FROM discord_role_connections WHERE user_id = $1",
+        user_id
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
 }
 
 /// Members whose pushes fail, for the admin page.
@@ -224,7 +230,10 @@ pub async fn failing(db: impl PgExecutor<'_>) -> Result<Vec<(String, ConnectionR
 
 /// The member's metadata as Slipway sees it now: running deployments and whether admin.
 #[tracing::instrument(skip_all)]
-pub async fn running_deployments(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64, sqlx::Error> {
+pub async fn running_deployments(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM deployments WHERE owner_id = $1 AND state = 'running'"#,
         user_id

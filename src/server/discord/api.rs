@@ -75,16 +75,17 @@ async fn send(
     authorization: Option<String>,
     body: Option<&Value>,
 ) -> Result<Value, ApiError> {
-    let mut request = state
-        .http
-        .request(method, format!("{}{path}", base(state)));
+    let mut request = state.http.request(method, format!("{}{path}", base(state)));
     if let Some(auth) = authorization {
         request = request.header(reqwest::header::AUTHORIZATION, auth);
     }
     if let Some(body) = body {
         request = request.json(body);
     }
-    let response = request.send().await.map_err(|e| ApiError::local(format!("Discord cannot be reached: {}", plain_error(&e))))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::local(format!("Discord cannot be reached: {}", plain_error(&e))))?;
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
     let json: Value = if text.is_empty() {
@@ -106,29 +107,56 @@ async fn send(
     })
 }
 
-async fn as_bot(state: &Api<'_>, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+async fn as_bot(
+    state: &Api<'_>,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value, ApiError> {
     let token = bot_token(state)?;
     send(state, method, path, Some(format!("Bot {token}")), body).await
 }
 
 pub async fn put_metadata(state: &Api<'_>, records: &Value) -> Result<Value, ApiError> {
     let app = application_id(state)?;
-    as_bot(state, Method::PUT, &format!("/applications/{app}/role-connections/metadata"), Some(records)).await
+    as_bot(
+        state,
+        Method::PUT,
+        &format!("/applications/{app}/role-connections/metadata"),
+        Some(records),
+    )
+    .await
 }
 
 pub async fn get_metadata(state: &Api<'_>) -> Result<Value, ApiError> {
     let app = application_id(state)?;
-    as_bot(state, Method::GET, &format!("/applications/{app}/role-connections/metadata"), None).await
+    as_bot(
+        state,
+        Method::GET,
+        &format!("/applications/{app}/role-connections/metadata"),
+        None,
+    )
+    .await
 }
 
 /// Replaces the application's global commands (bulk overwrite).
 pub async fn put_commands(state: &Api<'_>, commands: &Value) -> Result<Value, ApiError> {
     let app = application_id(state)?;
-    as_bot(state, Method::PUT, &format!("/applications/{app}/commands"), Some(commands)).await
+    as_bot(
+        state,
+        Method::PUT,
+        &format!("/applications/{app}/commands"),
+        Some(commands),
+    )
+    .await
 }
 
 /// `PUT /users/@me/applications/{app}/role-connection` with the member's token.
-pub async fn put_role_connection(state: &Api<'_>, access_token: &str, body: &Value) -> Result<Value, ApiError> {
+pub async fn put_role_connection(
+    state: &Api<'_>,
+    access_token: &str,
+    body: &Value,
+) -> Result<Value, ApiError> {
     let app = application_id(state)?;
     send(
         state,
@@ -141,7 +169,11 @@ pub async fn put_role_connection(state: &Api<'_>, access_token: &str, body: &Val
 }
 
 /// Edits the deferred answer to an interaction.
-pub async fn edit_original(state: &Api<'_>, interaction_token: &str, body: &Value) -> Result<Value, ApiError> {
+pub async fn edit_original(
+    state: &Api<'_>,
+    interaction_token: &str,
+    body: &Value,
+) -> Result<Value, ApiError> {
     let app = application_id(state)?;
     send(
         state,
@@ -154,7 +186,18 @@ pub async fn edit_original(state: &Api<'_>, interaction_token: &str, body: &Valu
 }
 
 /// A follow-up message to an interaction.
-pub async fn follow_up(state: &Api<'_>, interaction_token: &str, body: &Value) -> Result<Value, ApiError> {
+pub async fn follow_up(
+    state: &Api<'_>,
+    interaction_token: &str,
+    body: &Value,
+) -> Result<Value, ApiError> {
     let app = application_id(state)?;
-    send(state, Method::POST, &format!("/webhooks/{app}/{interaction_token}"), None, Some(body)).await
+    send(
+        state,
+        Method::POST,
+        &format!("/webhooks/{app}/{interaction_token}"),
+        None,
+        Some(body),
+    )
+    .await
 }

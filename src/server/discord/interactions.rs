@@ -19,8 +19,7 @@ use crate::{
     server::{
         auth::service,
         db::{self, users::UserRow},
-        deploy,
-        AppState,
+        deploy, AppState,
     },
 };
 
@@ -139,7 +138,14 @@ async fn command(state: &AppState, interaction: &Value) -> Value {
     };
     match name {
         "deployments" => deployments(state, &user).await,
-        "status" => status(state, &user, option(interaction, "name").unwrap_or_default()).await,
+        "status" => {
+            status(
+                state,
+                &user,
+                option(interaction, "name").unwrap_or_default(),
+            )
+            .await
+        }
         "redeploy" => redeploy(state, &user, interaction).await,
         other => message(format!("Slipway has no command `/{other}`.")),
     }
@@ -252,15 +258,24 @@ async fn report_redeploy(state: &AppState, token: &str, d: Deployment) {
                 }
                 _ => {}
             },
-            Ok(None) => break format!("**{}** was deleted before release #{number} finished.", d.name),
+            Ok(None) => {
+                break format!(
+                    "**{}** was deleted before release #{number} finished.",
+                    d.name
+                )
+            }
             Err(e) => tracing::warn!(error = %e, "reading a release for Discord"),
         }
         if tokio::time::Instant::now() > deadline {
-            break format!("**{}** release #{number} is still not done; see Slipway.", d.name);
+            break format!(
+                "**{}** release #{number} is still not done; see Slipway.",
+                d.name
+            );
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
-    let follow = json!({ "content": outcome, "flags": EPHEMERAL, "allowed_mentions": { "parse": [] } });
+    let follow =
+        json!({ "content": outcome, "flags": EPHEMERAL, "allowed_mentions": { "parse": [] } });
     if let Err(e) = api::follow_up(&api::Api::of(state), token, &follow).await {
         tracing::warn!(error = %e, "cannot send a Discord follow-up");
     }
@@ -268,9 +283,7 @@ async fn report_redeploy(state: &AppState, token: &str, d: Deployment) {
 
 /// The commands Slipway registers (`make discord-commands`): global, for guilds and DMs.
 pub fn commands() -> Value {
-    let name_option = |what: &str| {
-        json!([{ "type": 3, "name": "name", "description": what, "required": true, "max_length": 100 }])
-    };
+    let name_option = |what: &str| json!([{ "type": 3, "name": "name", "description": what, "required": true, "max_length": 100 }]);
     json!([
         { "name": "deployments", "type": 1, "description": "List your Slipway deployments" },
         { "name": "status", "type": 1, "description": "Show a deployment's state, release and URL",
@@ -348,7 +361,12 @@ mod tests {
             assert!(!verify(&key, signature, "", &flipped));
             let mut bad_signature = signature.to_owned().into_bytes();
             bad_signature[0] = if bad_signature[0] == b'0' { b'1' } else { b'0' };
-            assert!(!verify(&key, std::str::from_utf8(&bad_signature).unwrap(), "", &message));
+            assert!(!verify(
+                &key,
+                std::str::from_utf8(&bad_signature).unwrap(),
+                "",
+                &message
+            ));
             let mut other_key = key;
             other_key[31] ^= 1;
             assert!(!verify(&other_key, signature, "", &message));

@@ -31,7 +31,12 @@ pub fn slipway_records() -> Vec<DiscordMetadataRecord> {
             "Apps running on Slipway at least",
             2,
         ),
-        record("member_since", "Member for", "Days since joining Slipway", 6),
+        record(
+            "member_since",
+            "Member for",
+            "Days since joining Slipway",
+            6,
+        ),
         record("is_admin", "Slipway admin", "Runs this Slipway server", 7),
     ]
 }
@@ -49,21 +54,20 @@ pub fn validate(records: &[DiscordMetadataRecord]) -> Result<(), String> {
     let mut keys = BTreeSet::new();
     for r in records {
         let key_ok = (1..=50).contains(&r.key.len())
-            && r
-                .key
+            && r.key
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !key_ok {
-            return Err(format!(
-                "key `{}` must be 1 to 50 of a-z, 0-9 and _",
-                r.key
-            ));
+            return Err(format!("key `{}` must be 1 to 50 of a-z, 0-9 and _", r.key));
         }
         if !keys.insert(&r.key) {
             return Err(format!("key `{}` appears twice", r.key));
         }
         if !(1..=100).contains(&r.name.chars().count()) {
-            return Err(format!("the name of `{}` must be 1 to 100 characters", r.key));
+            return Err(format!(
+                "the name of `{}` must be 1 to 100 characters",
+                r.key
+            ));
         }
         if !(1..=200).contains(&r.description.chars().count()) {
             return Err(format!(
@@ -125,7 +129,10 @@ pub async fn status(state: &AppState, _admin: &Admin) -> Result<DiscordStatus, A
             Err(e) => (None, Some(e)),
         }
     } else {
-        (None, Some("DISCORD_BOT_TOKEN is not set: Slipway cannot read or register metadata.".into()))
+        (
+            None,
+            Some("DISCORD_BOT_TOKEN is not set: Slipway cannot read or register metadata.".into()),
+        )
     };
     let failures = db::discord::failing(&state.db)
         .await
@@ -174,7 +181,10 @@ mod tests {
         assert!(validate(&six).unwrap_err().contains("at most 5"));
         assert!(validate(&six[..5]).is_ok());
         for bad in ["Bad", "has-dash", "", &"x".repeat(51), "spaced key"] {
-            assert!(validate(&[record(bad)]).unwrap_err().contains("key"), "{bad:?}");
+            assert!(
+                validate(&[record(bad)]).unwrap_err().contains("key"),
+                "{bad:?}"
+            );
         }
         assert!(validate(&[record(&"x".repeat(50))]).is_ok());
         let mut long = record("ok");

@@ -32,7 +32,10 @@ const MAX_BACKOFF_SECS: i64 = 3600;
 
 /// The member's values now, as Discord takes them: strings, `"1"`/`"0"` for booleans, ISO
 /// 8601 for dates.
-pub async fn values(state: &AppState, user: &UserRow) -> Result<BTreeMap<String, String>, AppError> {
+pub async fn values(
+    state: &AppState,
+    user: &UserRow,
+) -> Result<BTreeMap<String, String>, AppError> {
     let running = db::discord::running_deployments(&state.db, user.id)
         .await
         .map_err(|e| internal("count running deployments", e))?;
@@ -59,7 +62,10 @@ async fn registered_keys(state: &AppState) -> Vec<String> {
         Ok(records) => records.into_iter().map(|r| r.key).collect(),
         Err(e) => {
             tracing::debug!(error = %e, "using Slipway's metadata keys");
-            metadata::slipway_records().into_iter().map(|r| r.key).collect()
+            metadata::slipway_records()
+                .into_iter()
+                .map(|r| r.key)
+                .collect()
         }
     };
     state.discord.remember_keys(keys.clone());
@@ -69,10 +75,8 @@ async fn registered_keys(state: &AppState) -> Vec<String> {
 async fn body(state: &AppState, user: &UserRow) -> Result<(Value, Value), AppError> {
     let keys = registered_keys(state).await;
     let all = values(state, user).await?;
-    let metadata: BTreeMap<String, String> = all
-        .into_iter()
-        .filter(|(k, _)| keys.contains(k))
-        .collect();
+    let metadata: BTreeMap<String, String> =
+        all.into_iter().filter(|(k, _)| keys.contains(k)).collect();
     let metadata = json!(metadata);
     Ok((
         json!({
@@ -86,7 +90,11 @@ async fn body(state: &AppState, user: &UserRow) -> Result<(Value, Value), AppErr
 
 /// At the verification URL: sends the member's values with the token just granted, and keeps
 /// them current from now on. A failed first push is retried like any other.
-pub async fn connect(state: &AppState, user: &UserRow, access_token: &str) -> Result<Result<(), String>, AppError> {
+pub async fn connect(
+    state: &AppState,
+    user: &UserRow,
+    access_token: &str,
+) -> Result<Result<(), String>, AppError> {
     let (body, values) = body(state, user).await?;
     match api::put_role_connection(&api::Api::of(state), access_token, &body).await {
         Ok(_) => {
@@ -125,7 +133,8 @@ pub async fn refresh(state: &AppState, user: &UserRow) -> Result<(), AppError> {
         .map_err(|e| internal("queue role connection", e))?;
     if !queued {
         return Err(AppError::Conflict {
-            message: "No Discord role connection yet: connect from Discord's Linked Roles first.".into(),
+            message: "No Discord role connection yet: connect from Discord's Linked Roles first."
+                .into(),
         });
     }
     state.discord.wake.notify_one();

@@ -21,7 +21,10 @@ use crate::{
 
 /// `GET /discord/linked-role`: the URL for the developer portal's "Linked Roles Verification
 /// URL". Signed-out members sign in first and come back through `/discord/link`.
-pub async fn linked_role(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
+pub async fn linked_role(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, AppError> {
     let step = flow::start(
         &state,
         &session,
@@ -37,7 +40,11 @@ pub async fn linked_role(State(state): State<AppState>, session: Session) -> Res
 }
 
 /// `POST /discord/interactions`: 401 for anything not signed by Discord just now.
-pub async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn interactions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     match interactions::handle(
         &state,

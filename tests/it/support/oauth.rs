@@ -37,14 +37,22 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub const PROVIDER_KEY: &str = include_str!("../keys/provider.pem");
+/// The Discord application's bot token.
+pub const BOT_TOKEN: &str = "discord-bot-Secret-5a6b7c";
 pub const IMPOSTOR_KEY: &str = include_str!("../keys/impostor.pem");
 
 /// The realms, as they are mounted.
 pub const REALMS: [&str; 5] = ["google", "github", "discord", "oidc", "generic"];
 
 pub fn client_id(realm: &str) -> String {
-    format!("{realm}-client-id")
+    match realm {
+        // A Discord application's client id is its (numeric) application id.
+        "discord" => DISCORD_APPLICATION.into(),
+        _ => format!("{realm}-client-id"),
+    }
 }
+
+pub const DISCORD_APPLICATION: &str = "1029384756102938475";
 
 /// Each realm's client secret. Tests search answers and pages for it.
 pub fn client_secret(realm: &str) -> String {
@@ -95,12 +103,36 @@ struct Code {
     challenge: String,
     nonce: Option<String>,
     person: Person,
+    scope: String,
 }
 
 #[derive(Clone)]
 struct Grant {
     realm: String,
     person: Person,
+    scope: String,
+}
+
+/// What the Discord stand-in saw, in order.
+#[derive(Clone, Debug)]
+pub enum DiscordCall {
+    /// A role-connection PUT: the member (subject) and the body.
+    RoleConnection {
+        subject: String,
+        body: Value,
+        at: std::time::Instant,
+    },
+    Revoked {
+        token: String,
+    },
+    EditOriginal {
+        token: String,
+        body: Value,
+    },
+    FollowUp {
+        token: String,
+        body: Value,
+    },
 }
 
 #[derive(Default)]
@@ -122,6 +154,13 @@ struct Inner {
     /// Query of the last authorization request per realm.
     last_authorize: HashMap<String, HashMap<String, String>>,
     counter: u64,
+    /// Discord: registered metadata and commands, role connections by subject, faults.
+    metadata: Value,
+    commands: Value,
+    connections: HashMap<String, Value>,
+    /// The next role-connection PUTs answer these statuses, in order.
+    connection_faults: Vec<u16>,
+    discord_calls: Vec<DiscordCall>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -152,6 +191,8 @@ impl ProviderStandIn {
         let addr = listener.local_addr().unwrap();
         let inner: Shared = Arc::new(Mutex::new(Inner {
             access_ttl: 3600,
+            metadata: json!([]),
+            commands: json!([]),
             ..Inner::default()
         }));
         let ctx = Ctx {
@@ -200,6 +241,23 @@ impl ProviderStandIn {
                 post(|s, h, f| revoke(s, h, f, "discord")),
             )
             .route("/discord/api/v10/users/@me", get(discord_me))
+            .route(
+                "/discord/api/v10/applications/{app}/role-connections/metadata",
+                get(get_metadata).put(put_metadata),
+            )
+            .route(
+                "/discord/api/v10/applications/{app}/commands",
+                axum::routing::put(put_commands),
+            )
+            .route(
+                "/discord/api/v10/users/@me/applications/{app}/role-connection",
+                get(get_connection).put(put_connection),
+            )
+            .route(
+                "/discord/api/v10/webhooks/{app}/{token}/messages/@original",
+                axum::routing::patch(edit_original),
+            )
+            .route("/discord/api/v10/webhooks/{app}/{token}", post(follow_up))
             .route("/generic/authorize", get(|s, q| authorize(s, q, "generic")))
             .route("/generic/token", post(|s, h, f| token(s, h, f, "generic")))
             .route("/generic/me", get(generic_me))
@@ -292,6 +350,49 @@ impl ProviderStandIn {
         self.lock().access_ttl = secs;
     }
 
+    /// What the application registered as role-connection metadata (or what a test set).
+    pub fn metadata(&self) -> Value {
+        self.lock().metadata.clone()
+    }
+
+    pub fn set_metadata(&self, records: Value) {
+        self.lock().metadata = records;
+    }
+
+    pub fn commands(&self) -> Value {
+        self.lock().commands.clone()
+    }
+
+    /// The role connection Discord holds for a member.
+    pub fn connection(&self, subject: &str) -> Option<Value> {
+        self.lock().connections.get(subject).cloned()
+    }
+
+    /// The next role-connection PUTs fail with these statuses.
+    pub fn fail_connections(&self, statuses: &[u16]) {
+        self.lock().connection_faults = statuses.to_vec();
+    }
+
+    pub fn discord_calls(&self) -> Vec<DiscordCall> {
+        self.lock().discord_calls.clone()
+    }
+
+    /// Role-connection PUTs for `subject` so far (answered or not).
+    pub fn connection_puts(&self, subject: &str) -> Vec<(Value, std::time::Instant)> {
+        self.lock()
+            .discord_calls
+            .iter()
+            .filter_map(|c| match c {
+                DiscordCall::RoleConnection {
+                    subject: s,
+                    body,
+                    at,
+                } if s == subject => Some((body.clone(), *at)),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn pkce(&self) -> (u32, u32) {
         let inner = self.lock();
         (inner.pkce_matched, inner.pkce_refused)
@@ -321,6 +422,57 @@ impl ProviderStandIn {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap()
     }
+}
+
+// --- Driving a browser through a provider ------------------------------------------------------
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no Location in a {} answer", response.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Starts a flow in `browser` and lets the provider answer: returns the callback URL the
+/// provider sends the browser to (or where Slipway sent it instead of the provider).
+pub async fn to_provider_and_back(browser: &super::app::Browser, start: &str) -> String {
+    let response = browser.client.get(browser.url(start)).send().await.unwrap();
+    assert_eq!(response.status(), 303, "{start}");
+    let authorize = location(&response);
+    if !authorize.starts_with("http") {
+        return authorize;
+    }
+    let provider = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = provider.get(&authorize).send().await.unwrap();
+    assert!(
+        response.status().is_redirection(),
+        "the provider answered {}: {}",
+        response.status(),
+        response.text().await.unwrap_or_default()
+    );
+    location(&response)
+}
+
+/// Follows a callback URL in `browser`: where Slipway sends it next.
+pub async fn callback(browser: &super::app::Browser, url: &str) -> String {
+    let response = browser.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 303, "{url}");
+    location(&response)
+}
+
+/// The whole round trip: where the browser ends up.
+pub async fn sign_in_with(browser: &super::app::Browser, start: &str) -> String {
+    let back = to_provider_and_back(browser, start).await;
+    if back.starts_with('/') {
+        return back;
+    }
+    callback(browser, &back).await
 }
 
 fn issuer(base: &str, realm: &str) -> String {
@@ -400,6 +552,7 @@ async fn authorize(
             challenge: q.get("code_challenge").cloned().unwrap_or_default(),
             nonce: q.get("nonce").cloned(),
             person,
+            scope: q.get("scope").cloned().unwrap_or_default(),
         },
     );
     back(format!("code={code}&state={}", enc(&state)))
@@ -496,6 +649,7 @@ async fn token(
                 Grant {
                     realm: realm.into(),
                     person: code.person,
+                    scope: code.scope,
                 },
                 code.nonce,
             )
@@ -754,5 +908,210 @@ async fn revoke(
     }
     inner.access.remove(&token);
     inner.revoked.push(format!("{realm}:{token}"));
+    if realm == "discord" {
+        inner.discord_calls.push(DiscordCall::Revoked { token });
+    }
     StatusCode::OK.into_response()
+}
+
+fn is_bot(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(&format!("Bot {BOT_TOKEN}"))
+}
+
+fn discord_error(status: StatusCode, message: &str, code: u32) -> Response {
+    (status, Json(json!({ "message": message, "code": code }))).into_response()
+}
+
+/// Discord's rules for role-connection metadata (API docs): at most 5 records; keys a-z, 0-9
+/// and _, 1-50 long; names 1-100 and descriptions 1-200 characters; types 1-8.
+fn metadata_problem(records: &Value) -> Option<String> {
+    let records = records.as_array()?;
+    if records.len() > 5 {
+        return Some("Must be 5 or fewer in length.".into());
+    }
+    for r in records {
+        let key = r["key"].as_str().unwrap_or_default();
+        let key_ok = (1..=50).contains(&key.len())
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let len = |f: &str| r[f].as_str().map_or(0, |s| s.chars().count());
+        let kind = r["type"].as_u64().unwrap_or(0);
+        if !key_ok
+            || !(1..=100).contains(&len("name"))
+            || !(1..=200).contains(&len("description"))
+            || !(1..=8).contains(&kind)
+        {
+            return Some(format!("Invalid Form Body ({key})"));
+        }
+    }
+    None
+}
+
+async fn get_metadata(
+    State(ctx): State<Ctx>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !is_bot(&headers) || app != client_id("discord") {
+        return discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0);
+    }
+    Json(ctx.inner.lock().unwrap().metadata.clone()).into_response()
+}
+
+async fn put_metadata(
+    State(ctx): State<Ctx>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if !is_bot(&headers) || app != client_id("discord") {
+        return discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0);
+    }
+    if let Some(problem) = metadata_problem(&body) {
+        return discord_error(StatusCode::BAD_REQUEST, &problem, 50035);
+    }
+    ctx.inner.lock().unwrap().metadata = body.clone();
+    Json(body).into_response()
+}
+
+async fn put_commands(
+    State(ctx): State<Ctx>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if !is_bot(&headers) || app != client_id("discord") {
+        return discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0);
+    }
+    let commands: Vec<Value> = body
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            c["id"] = json!(format!("10{i}"));
+            c["application_id"] = json!(app);
+            c
+        })
+        .collect();
+    ctx.inner.lock().unwrap().commands = json!(commands);
+    Json(json!(commands)).into_response()
+}
+
+/// The member's token must carry `role_connections.write`.
+fn writer_of(ctx: &Ctx, headers: &HeaderMap) -> Option<Person> {
+    let token = bearer(headers)?;
+    let inner = ctx.inner.lock().unwrap();
+    inner
+        .access
+        .get(&token)
+        .filter(|g| {
+            g.realm == "discord" && g.scope.split(' ').any(|s| s == "role_connections.write")
+        })
+        .map(|g| g.person.clone())
+}
+
+async fn get_connection(
+    State(ctx): State<Ctx>,
+    Path(_app): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(person) = writer_of(&ctx, &headers) else {
+        return discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0);
+    };
+    Json(
+        ctx.inner
+            .lock()
+            .unwrap()
+            .connections
+            .get(&person.subject)
+            .cloned()
+            .unwrap_or(json!({})),
+    )
+    .into_response()
+}
+
+async fn put_connection(
+    State(ctx): State<Ctx>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let person = writer_of(&ctx, &headers);
+    let mut inner = ctx.inner.lock().unwrap();
+    if let Some(p) = &person {
+        inner.discord_calls.push(DiscordCall::RoleConnection {
+            subject: p.subject.clone(),
+            body: body.clone(),
+            at: std::time::Instant::now(),
+        });
+    }
+    let Some(person) = person.filter(|_| app == client_id("discord")) else {
+        return discord_error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0);
+    };
+    if !inner.connection_faults.is_empty() {
+        let status = inner.connection_faults.remove(0);
+        return discord_error(StatusCode::from_u16(status).unwrap(), "injected failure", 0);
+    }
+    // Metadata keys must be registered ones, with string values.
+    let registered: Vec<String> = inner
+        .metadata
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["key"].as_str().map(str::to_owned))
+        .collect();
+    if let Some(metadata) = body["metadata"].as_object() {
+        if metadata
+            .iter()
+            .any(|(k, v)| !registered.contains(k) || !v.is_string())
+        {
+            return discord_error(
+                StatusCode::BAD_REQUEST,
+                "Invalid Form Body (metadata)",
+                50035,
+            );
+        }
+    }
+    inner
+        .connections
+        .insert(person.subject.clone(), body.clone());
+    Json(body).into_response()
+}
+
+async fn edit_original(
+    State(ctx): State<Ctx>,
+    Path((_app, token)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    ctx.inner
+        .lock()
+        .unwrap()
+        .discord_calls
+        .push(DiscordCall::EditOriginal {
+            token,
+            body: body.clone(),
+        });
+    Json(body).into_response()
+}
+
+async fn follow_up(
+    State(ctx): State<Ctx>,
+    Path((_app, token)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    ctx.inner
+        .lock()
+        .unwrap()
+        .discord_calls
+        .push(DiscordCall::FollowUp {
+            token,
+            body: body.clone(),
+        });
+    Json(body).into_response()
 }

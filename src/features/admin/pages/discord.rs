@@ -27,7 +27,10 @@ pub fn AdminDiscordPage() -> impl IntoView {
 fn Discord() -> impl IntoView {
     let metadata = ServerAction::<RegisterDiscordMetadata>::new();
     let commands = ServerAction::<RegisterDiscordCommands>::new();
-    let status = Resource::new(move || (metadata.version().get(), commands.version().get()), |_| discord_status());
+    let status = Resource::new(
+        move || (metadata.version().get(), commands.version().get()),
+        |_| discord_status(),
+    );
     let metadata_error = form_error(Signal::derive(move || metadata.value().get()));
     let commands_error = form_error(Signal::derive(move || commands.value().get()));
     view! {

@@ -476,8 +476,16 @@ async fn callback_inner(
                 .await?
         }
         Intent::LinkedRole => {
-            identities::linked_role(state, session, client, pending.user_id, &provider, &profile, &grant)
-                .await?
+            identities::linked_role(
+                state,
+                session,
+                client,
+                pending.user_id,
+                &provider,
+                &profile,
+                &grant,
+            )
+            .await?
         }
     };
     match outcome {

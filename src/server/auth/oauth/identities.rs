@@ -416,7 +416,9 @@ pub async fn linked_role(
             if !session::recently_confirmed(session).await? {
                 return Ok(Err(("reauth_required", "confirmation expired".into())));
             }
-            if let Err(refusal) = add_identity(state, client, &user, provider, profile, grant).await? {
+            if let Err(refusal) =
+                add_identity(state, client, &user, provider, profile, grant).await?
+            {
                 return Ok(Err(refusal));
             }
         }
