@@ -19,6 +19,8 @@ async function signInWithPassword(page: Page, login: string, password: string) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("user-menu")).toBeVisible();
+  // The router leaves the sign-in page on its own: let it, before going anywhere else.
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
 }
 
 /// At the stand-in's consent page: say who we are and authorize.
