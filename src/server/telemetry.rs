@@ -33,6 +33,17 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
+                // Builds and health checks take seconds to minutes.
+                .set_buckets_for_metric(
+                    Matcher::Full("build_duration_seconds".into()),
+                    &[1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0],
+                )
+                .expect("bucket list is not empty")
+                .set_buckets_for_metric(
+                    Matcher::Full("health_check_duration_seconds".into()),
+                    &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0],
+                )
+                .expect("bucket list is not empty")
                 .set_buckets_for_metric(
                     Matcher::Suffix("duration_seconds".into()),
                     &[
@@ -51,7 +62,61 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// Deployments by state and active sessions, read now. A store that does not answer leaves
+/// the last values (and the health check says why).
+pub async fn record_state_gauges(state: &super::AppState) {
+    use crate::features::deployments::types::DeploymentState;
+    match super::db::deployments::count_by_state(&state.db).await {
+        Ok(counts) => {
+            for s in DeploymentState::ALL {
+                let n = counts
+                    .iter()
+                    .find(|(name, _)| name == s.as_str())
+                    .map_or(0, |(_, n)| *n);
+                metrics::gauge!("deployments", "state" => s.as_str()).set(n as f64);
+            }
+        }
+        Err(e) => tracing::debug!(error = %e, "counting deployments for /metrics"),
+    }
+    match state.sessions.count().await {
+        Ok(n) => metrics::gauge!("active_sessions").set(n as f64),
+        Err(e) => tracing::debug!(error = %e, "counting sessions for /metrics"),
+    }
+}
+
 fn describe() {
+    metrics::describe_gauge!("deployments", "Deployments by state");
+    metrics::describe_counter!(
+        "releases_total",
+        "Releases that finished, by outcome (running or failed)"
+    );
+    metrics::describe_histogram!(
+        "build_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time to clone and build a release's image"
+    );
+    metrics::describe_histogram!(
+        "health_check_duration_seconds",
+        metrics::Unit::Seconds,
+        "Time from a release's container starting to it passing (or failing) its health check"
+    );
+    metrics::describe_counter!(
+        "webhook_deliveries_total",
+        "Webhook deliveries by source (github, generic) and outcome (queued, ignored, refused, pong)"
+    );
+    metrics::describe_gauge!("active_sessions", "Signed-in sessions in the session store");
+    metrics::describe_counter!(
+        "logins_total",
+        "Successful sign-ins by method (password or a provider's slug)"
+    );
+    metrics::describe_counter!(
+        "login_failures_total",
+        "Refused sign-ins (wrong credentials, lock-outs, refused provider answers)"
+    );
+    metrics::describe_gauge!(
+        "sse_viewers",
+        "Open live streams (logs and events) of this process"
+    );
     metrics::describe_counter!(
         "http_requests_total",
         "HTTP requests by method, route and status"

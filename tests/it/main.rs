@@ -14,3 +14,4 @@ mod http_basics;
 mod live;
 mod oauth;
 mod routing;
+mod webhooks;

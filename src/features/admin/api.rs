@@ -77,8 +77,8 @@ pub async fn create_invite(expires_in_hours: Option<u32>) -> Result<Invite, AppE
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_audit")]
-pub async fn audit(before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
-    crate::server::auth::ui::admin_audit(before).await
+pub async fn audit(filter: super::types::AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+    crate::server::auth::ui::admin_audit(filter).await
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_providers")]

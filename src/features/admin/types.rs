@@ -292,3 +292,29 @@ pub struct DiscordStatus {
     pub discord_error: Option<String>,
     pub failures: Vec<DiscordFailure>,
 }
+
+/// `GET /api/v1/audit` filters; every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Entries older than this entry id (the next page).
+    #[serde(default)]
+    pub before: Option<i64>,
+    /// An action (`login.failed`) or a family (`login`, `deployment`, `admin`).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Who acted, by username.
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// What it was done to (a username, a deployment's subdomain, a provider's slug…).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// RFC 3339: entries at or after.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// RFC 3339: entries before.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// At most this many (1 to 200; default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}

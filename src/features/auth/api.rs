@@ -115,3 +115,8 @@ pub async fn my_discord() -> Result<super::types::DiscordConnection, AppError> {
 pub async fn refresh_discord() -> Result<(), AppError> {
     crate::server::auth::ui::refresh_discord().await
 }
+
+#[server(prefix = "/rpc", endpoint = "update_profile")]
+pub async fn update_profile(display_name: String, email: String) -> Result<Me, AppError> {
+    crate::server::auth::ui::update_profile(display_name, email).await
+}

@@ -203,3 +203,13 @@ pub struct DiscordConnection {
     /// Where to (re)connect: the verification URL.
     pub connect_url: String,
 }
+
+/// `PATCH /api/v1/me`: what I may change about myself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UpdateProfileRequest {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// A new address needs a sign-in or confirmation from the last 10 minutes.
+    #[serde(default)]
+    pub email: Option<String>,
+}

@@ -22,6 +22,18 @@ pub enum DeploymentState {
 }
 
 impl DeploymentState {
+    pub const ALL: [DeploymentState; 9] = [
+        Self::Queued,
+        Self::Cloning,
+        Self::Building,
+        Self::Starting,
+        Self::CheckingHealth,
+        Self::Running,
+        Self::Failed,
+        Self::Stopped,
+        Self::Deleting,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -309,4 +321,50 @@ pub struct RuntimeLine {
 pub struct EnvValue {
     pub key: String,
     pub value: String,
+}
+
+/// A deployment's push webhook, as its page shows it: never the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookInfo {
+    pub enabled: bool,
+    /// Where GitHub sends pushes (`/hooks/github/{id}`), signed with the secret.
+    pub url: String,
+    /// Where other CI sends a deploy (`/hooks/deploy/{id}`) with an API token.
+    pub generic_url: String,
+    pub created_at: Option<String>,
+    pub rotated_at: Option<String>,
+}
+
+/// The answer to turning a webhook on or rotating its secret: the only time it is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookSecret {
+    #[serde(flatten)]
+    pub info: WebhookInfo,
+    pub secret: String,
+}
+
+/// One delivery to a deployment's webhook and what came of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    /// `github` or `generic`.
+    pub source: String,
+    /// `X-GitHub-Delivery`, or the generic call's `Idempotency-Key`.
+    pub delivery_id: Option<String>,
+    pub event: String,
+    /// `queued` (a release), `ignored`, `refused` or `pong`.
+    pub outcome: String,
+    pub detail: String,
+    pub commit_sha: Option<String>,
+    pub release_id: Option<String>,
+    /// How many times the same delivery came again (GitHub's "Redeliver", retries).
+    pub repeats: i32,
+    pub received_at: String,
+}
+
+/// `POST /hooks/deploy/{id}`: deploy the branch's head, or a commit of the branch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GenericDeployRequest {
+    #[serde(default)]
+    pub commit: Option<String>,
 }

@@ -14,7 +14,7 @@ use crate::{
     error::AppError,
     features::{
         admin::types::{
-            AuditEntry, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
+            AuditEntry, AuditFilter, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
             PasswordResetRequest, RegistrationPolicy, UpdateUserRequest, UserPage, UserSummary,
         },
         auth::types::Role,
@@ -316,9 +316,37 @@ pub async fn set_registration(
 pub async fn audit_log(
     state: &AppState,
     _admin: &Admin,
-    before: Option<i64>,
+    filter: AuditFilter,
 ) -> Result<Vec<AuditEntry>, AppError> {
-    Ok(db::audit::page(&state.db, before, 50)
+    let time = |field: &str, raw: &Option<String>| -> Result<_, AppError> {
+        raw.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|_| {
+                        AppError::field(field, "is not a time such as 2026-12-04T10:00:00Z")
+                    })
+            })
+            .transpose()
+    };
+    let limit = filter.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::field("limit", "must be between 1 and 200"));
+    }
+    fn text(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let query = db::audit::Filter {
+        before: filter.before,
+        action: text(&filter.action),
+        actor: text(&filter.actor),
+        subject: text(&filter.subject),
+        since: time("since", &filter.since)?,
+        until: time("until", &filter.until)?,
+    };
+    Ok(db::audit::page(&state.db, &query, i64::from(limit))
         .await
         .map_err(|e| internal("read audit log", e))?
         .into_iter()

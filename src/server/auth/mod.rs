@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod oauth;
 pub mod password;
+pub mod profile;
 pub mod service;
 pub mod session;
 pub mod session_store;

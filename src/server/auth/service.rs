@@ -185,6 +185,7 @@ pub async fn login(
         _ => false,
     };
     let Some(user) = user.filter(|_| accepted) else {
+        metrics::counter!("login_failures_total").increment(1);
         audit(state, None, "login.failed", Some(login), client, json!({})).await?;
         if let Some(retry_after_secs) = throttle::record_failure(state, &subject).await? {
             audit(
@@ -214,6 +215,7 @@ pub async fn login(
         .await
         .map_err(|e| internal("record login", e))?;
     session::start(session, user.id, client).await?;
+    metrics::counter!("logins_total", "method" => "password").increment(1);
     audit(
         state,
         Some(user.id),

@@ -83,6 +83,26 @@ impl RedisSessionStore {
         Ok(true)
     }
 
+    /// Sessions in the store now (for the `active_sessions` gauge): one SCAN over this
+    /// installation's session keys, never a KEYS.
+    pub async fn count(&self) -> Result<u64> {
+        use futures_util::TryStreamExt;
+        let prefix: String = self
+            .prefix
+            .chars()
+            .flat_map(|c| {
+                let escape = matches!(c, '*' | '?' | '[' | ']' | '\\');
+                escape.then_some('\\').into_iter().chain(std::iter::once(c))
+            })
+            .collect();
+        self.redis
+            .next()
+            .scan_buffered(format!("{prefix}session:*"), Some(1000), None)
+            .try_fold(0u64, |n, _| async move { Ok(n + 1) })
+            .await
+            .map_err(backend)
+    }
+
     /// The live sessions of `user_id`; ids whose session has expired are dropped from the index.
     pub async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<Record>> {
         let user = user_id.to_string();

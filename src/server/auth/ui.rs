@@ -195,9 +195,11 @@ pub async fn admin_create_invite(expires_in_hours: Option<u32>) -> Result<Invite
     .await
 }
 
-pub async fn admin_audit(before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn admin_audit(
+    filter: crate::features::admin::types::AuditFilter,
+) -> Result<Vec<AuditEntry>, AppError> {
     let (state, admin, _) = admin_request().await?;
-    admin::audit_log(&state, &admin, before).await
+    admin::audit_log(&state, &admin, filter).await
 }
 
 pub async fn my_tokens() -> Result<Vec<TokenInfo>, AppError> {
@@ -314,4 +316,20 @@ pub async fn admin_register_discord_commands() -> Result<usize, AppError> {
     let commands =
         crate::server::discord::interactions::register_as(&state, &admin, &client).await?;
     Ok(commands.as_array().map_or(0, Vec::len))
+}
+
+pub async fn update_profile(display_name: String, email: String) -> Result<Me, AppError> {
+    let (state, session, client) = request().await?;
+    let user = service::current_user(&state, &session).await?;
+    super::profile::update(
+        &state,
+        &user,
+        &session,
+        &client,
+        crate::features::auth::types::UpdateProfileRequest {
+            display_name: Some(display_name),
+            email: Some(email),
+        },
+    )
+    .await
 }

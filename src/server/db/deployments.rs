@@ -992,3 +992,16 @@ pub async fn set_cloudflare_routing(
     .await
     .map(|_| ())
 }
+
+/// How many deployments are in each state (for `/metrics`).
+#[tracing::instrument(skip_all)]
+pub async fn count_by_state(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    Ok(
+        sqlx::query!(r#"SELECT state, count(*) AS "count!" FROM deployments GROUP BY state"#)
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.state, r.count))
+            .collect(),
+    )
+}

@@ -10,6 +10,7 @@ pub mod providers;
 pub mod settings;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -20,6 +20,8 @@ pub enum GitError {
     Timeout(u64),
     #[error("git could not be run: {0}")]
     Spawn(String),
+    #[error("commit {commit} is not on branch `{branch}`")]
+    NotOnBranch { commit: String, branch: String },
 }
 
 pub struct Git<'a> {
@@ -120,13 +122,14 @@ impl<'a> Git<'a> {
             .ok_or_else(|| GitError::Unreachable("it has no default branch; name a branch".into()))
     }
 
-    /// A shallow clone of `branch` into `dest` (which must not exist). Returns the commit
-    /// and its subject line.
+    /// A clone of `branch` into `dest` (which must not exist), at its head or at `commit`,
+    /// which must be on the branch. Returns the commit and its subject line.
     pub async fn clone(
         &self,
         url: &str,
         branch: &str,
         dest: &Path,
+        commit: Option<&str>,
     ) -> Result<(String, String), GitError> {
         let deadline = tokio::time::Instant::now() + self.settings.git_clone_timeout;
         let clone = |shallow: bool| {
@@ -139,7 +142,8 @@ impl<'a> Git<'a> {
             cmd
         };
         let remaining = || deadline.saturating_duration_since(tokio::time::Instant::now());
-        let mut output = self.run(clone(true), remaining()).await?;
+        // A pinned commit needs the branch's history, to find it and check it is on the branch.
+        let mut output = self.run(clone(commit.is_none()), remaining()).await?;
         // Servers on Git's "dumb" HTTP protocol cannot serve shallow clones: take it all.
         if !output.status.success()
             && String::from_utf8_lossy(&output.stderr).contains("does not support shallow")
@@ -149,6 +153,28 @@ impl<'a> Git<'a> {
         }
         if !output.status.success() {
             return Err(GitError::Unreachable(git_message(&output.stderr)));
+        }
+        if let Some(commit) = commit {
+            let mut on_branch = self.command();
+            on_branch
+                .arg("-C")
+                .arg(dest)
+                .args(["merge-base", "--is-ancestor", commit, "HEAD"]);
+            if !self.run(on_branch, remaining()).await?.status.success() {
+                return Err(GitError::NotOnBranch {
+                    commit: commit[..commit.len().min(12)].to_owned(),
+                    branch: branch.to_owned(),
+                });
+            }
+            let mut checkout = self.command();
+            checkout
+                .arg("-C")
+                .arg(dest)
+                .args(["checkout", "--quiet", "--detach", commit]);
+            let output = self.run(checkout, remaining()).await?;
+            if !output.status.success() {
+                return Err(GitError::Unreachable(git_message(&output.stderr)));
+            }
         }
         let mut show = self.command();
         show.arg("-C")

@@ -19,6 +19,7 @@ pub mod service;
 pub mod tunnel;
 pub mod ui;
 pub mod validate;
+pub mod webhooks;
 
 use std::{
     collections::{HashMap, HashSet},

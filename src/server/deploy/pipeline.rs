@@ -419,8 +419,13 @@ impl Run<'_> {
 
         // Checking health.
         self.advance("checking_health").await?;
-        self.wait_healthy(&docker, &id, host_port, container_port)
-            .await?;
+        let checking = Instant::now();
+        let healthy = self
+            .wait_healthy(&docker, &id, host_port, container_port)
+            .await;
+        metrics::histogram!("health_check_duration_seconds")
+            .record(checking.elapsed().as_secs_f64());
+        healthy?;
 
         // Routing: the virtual host points at the port; unchanged on a redeploy.
         self.step = "routing";
@@ -483,8 +488,17 @@ impl Run<'_> {
                 .map_err(|e| self.fail(format!("the work directory cannot be made: {e}")))?;
         }
         let started = Instant::now();
+        // A push webhook pins the commit it announced (unless later asks joined the release).
+        let pinned = crate::server::db::webhooks::pinned_commit(&self.state.db, self.r.id)
+            .await
+            .map_err(|e| self.fail(format!("the release cannot be read: {e}")))?;
+        if let Some(commit) = &pinned {
+            self.log
+                .system(&format!("Building commit {commit}, which the push named"))
+                .await;
+        }
         let (sha, subject) = Git::new(settings, self.token.as_deref())
-            .clone(&self.d.repo_url, &self.d.branch, &dir)
+            .clone(&self.d.repo_url, &self.d.branch, &dir, pinned.as_deref())
             .await
             .map_err(|e| self.fail(e.to_string()))?;
         let _ = db::set_release_commit(&self.state.db, self.r.id, &sha, &subject).await;
@@ -557,7 +571,12 @@ impl Run<'_> {
                 }
                 // Another image sharing cached layers with this build was removed while it
                 // ran (a deployment deleted, old images pruned): once more, without the cache.
-                Ok(Err(message)) if attempt == 0 && message.contains("unknown parent image ID") => {
+                Ok(Err(message))
+                    if attempt == 0
+                        && (message.contains("unknown parent image ID")
+                            || (message.contains("failed to get digest")
+                                && message.contains("no such file or directory"))) =>
+                {
                     self.log
                         .system("Docker's build cache changed during the build (an image it shared layers with was removed); building again without the cache")
                         .await;
@@ -567,6 +586,7 @@ impl Run<'_> {
             }
         }
         let _ = db::set_release_image(&self.state.db, self.r.id, &tag).await;
+        metrics::histogram!("build_duration_seconds").record(started.elapsed().as_secs_f64());
         self.log
             .system(&format!(
                 "Built {tag} in {:.1}s",
@@ -735,7 +755,7 @@ impl Run<'_> {
         let state = self.state;
         let worker = state.deployer.worker_id;
         match db::complete_release(&state.db, self.r.id, worker, "running", None).await {
-            Ok(true) => {}
+            Ok(true) => metrics::counter!("releases_total", "outcome" => "running").increment(1),
             // Declared interrupted meanwhile: what this run made is not the live release.
             Ok(false) => {
                 self.fenced = true;
@@ -827,7 +847,7 @@ impl Run<'_> {
         }
         let worker = state.deployer.worker_id;
         match db::complete_release(&state.db, self.r.id, worker, "failed", Some(&error)).await {
-            Ok(true) => {}
+            Ok(true) => metrics::counter!("releases_total", "outcome" => "failed").increment(1),
             // Another process declared it interrupted and has recorded why.
             Ok(false) => return,
             Err(e) => {

@@ -586,6 +586,43 @@ async fn queue_release(
     Ok(())
 }
 
+/// Queues a build of the branch (at `commit`, when one is named) and returns its release. A
+/// build already waiting is joined instead, and then builds the branch's head: asks arrive in
+/// any order, and the head holds every commit they named. A queued rollback is never joined.
+/// The caller holds the deployment's row lock.
+pub(crate) async fn queue_build(
+    tx: &mut sqlx::PgConnection,
+    row: &DeploymentRow,
+    trigger: &str,
+    commit: Option<&str>,
+) -> Result<Uuid, AppError> {
+    let waiting = crate::server::db::webhooks::queued_build(&mut *tx, row.id)
+        .await
+        .map_err(|e| internal("find queued release", e))?;
+    if let Some(release) = waiting {
+        crate::server::db::webhooks::pin(&mut *tx, release, None)
+            .await
+            .map_err(|e| internal("unpin release", e))?;
+        return Ok(release);
+    }
+    let release = db::insert_release(&mut *tx, row.id, trigger)
+        .await
+        .map_err(|e| internal("queue release", e))?;
+    if let Some(commit) = commit {
+        crate::server::db::webhooks::pin(&mut *tx, release.id, Some(commit))
+            .await
+            .map_err(|e| internal("pin release", e))?;
+    }
+    if !DeploymentState::parse(&row.state).is_some_and(DeploymentState::is_in_progress)
+        && row.current_release_id.is_none()
+    {
+        db::set_state(&mut *tx, row.id, "queued", None)
+            .await
+            .map_err(|e| internal("queue", e))?;
+    }
+    Ok(release.id)
+}
+
 fn being_deleted() -> AppError {
     AppError::Conflict {
         message: "This deployment is being deleted.".into(),
@@ -600,7 +637,7 @@ fn refuse_while_deleting(row: &DeploymentRow) -> Result<(), AppError> {
 }
 
 /// Locks the deployment's row for a change, which a delete under way (or done) refuses.
-async fn lock_for_change(tx: &mut sqlx::PgConnection, id: Uuid) -> Result<(), AppError> {
+pub(crate) async fn lock_for_change(tx: &mut sqlx::PgConnection, id: Uuid) -> Result<(), AppError> {
     match db::lock(tx, id)
         .await
         .map_err(|e| internal("lock deployment", e))?
@@ -796,20 +833,27 @@ pub async fn update(
 }
 
 /// `POST .../redeploy`: builds the branch's newest commit.
-pub async fn redeploy(state: &AppState, user: &UserRow, id: &str) -> Result<Deployment, AppError> {
+pub async fn redeploy(
+    state: &AppState,
+    user: &UserRow,
+    client: &Client,
+    id: &str,
+) -> Result<Deployment, AppError> {
     let row = load_for(state, user, id).await?;
     refuse_while_deleting(&row)?;
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
     lock_for_change(&mut tx, row.id).await?;
-    queue_release(&mut tx, row.id, "redeploy").await?;
-    if !DeploymentState::parse(&row.state).is_some_and(DeploymentState::is_in_progress)
-        && row.current_release_id.is_none()
-    {
-        db::set_state(&mut *tx, row.id, "queued", None)
-            .await
-            .map_err(|e| internal("queue", e))?;
-    }
+    let release = queue_build(&mut tx, &row, "redeploy", None).await?;
     tx.commit().await.map_err(|e| internal("commit", e))?;
+    auth::audit(
+        state,
+        Some(user.id),
+        "deployment.redeployed",
+        Some(&row.subdomain),
+        client,
+        json!({ "release_id": release.to_string() }),
+    )
+    .await?;
     state.deployer.wake();
     changed_view(state, row.id).await
 }
@@ -872,7 +916,33 @@ pub enum Power {
 }
 
 /// `POST .../stop`, `.../start`, `.../restart` on the live release's container.
+/// `POST .../stop|start|restart`. Audited once it took effect: a refused one leaves no entry.
 pub async fn power(
+    state: &AppState,
+    user: &UserRow,
+    client: &Client,
+    id: &str,
+    action: Power,
+) -> Result<Deployment, AppError> {
+    let deployment = switch_power(state, user, id, action).await?;
+    let action = match action {
+        Power::Stop => "deployment.stopped",
+        Power::Start => "deployment.started",
+        Power::Restart => "deployment.restarted",
+    };
+    auth::audit(
+        state,
+        Some(user.id),
+        action,
+        Some(&deployment.subdomain),
+        client,
+        json!({}),
+    )
+    .await?;
+    Ok(deployment)
+}
+
+async fn switch_power(
     state: &AppState,
     user: &UserRow,
     id: &str,

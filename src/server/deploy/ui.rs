@@ -60,9 +60,9 @@ pub async fn set_env(
 }
 
 pub async fn redeploy(id: String) -> Result<Deployment, AppError> {
-    let (state, session, _) = request().await?;
+    let (state, session, client) = request().await?;
     let user = auth::current_user(&state, &session).await?;
-    service::redeploy(&state, &user, &id).await
+    service::redeploy(&state, &user, &client, &id).await
 }
 
 pub async fn rollback(id: String, release_id: String) -> Result<Deployment, AppError> {
@@ -78,9 +78,9 @@ pub async fn power(id: String, action: String) -> Result<Deployment, AppError> {
         "restart" => Power::Restart,
         _ => return Err(AppError::field("action", "must be stop, start or restart")),
     };
-    let (state, session, _) = request().await?;
+    let (state, session, client) = request().await?;
     let user = auth::current_user(&state, &session).await?;
-    service::power(&state, &user, &id, action).await
+    service::power(&state, &user, &client, &id, action).await
 }
 
 pub async fn delete(id: String) -> Result<(), AppError> {

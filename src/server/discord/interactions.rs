@@ -215,7 +215,9 @@ async fn redeploy(state: &AppState, user: &UserRow, interaction: &Value) -> Valu
             name.trim()
         ));
     };
-    let redeployed = match deploy::service::redeploy(state, user, &d.id).await {
+    // Discord is the client: no address of the member's is known.
+    let via_discord = service::Client::default();
+    let redeployed = match deploy::service::redeploy(state, user, &via_discord, &d.id).await {
         Ok(d) => d,
         Err(e) => return message(format!("Slipway could not redeploy **{}**: {e}", d.name)),
     };

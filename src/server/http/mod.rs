@@ -5,6 +5,7 @@ mod api;
 mod csrf;
 mod discord;
 mod health;
+mod hooks;
 mod metrics;
 mod oauth;
 pub mod request_context;
@@ -50,6 +51,13 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/{slug}/callback", get(oauth::callback))
         .route("/discord/linked-role", get(discord::linked_role))
         .route("/discord/interactions", post(discord::interactions))
+        .route(
+            "/hooks/github/{id}",
+            post(hooks::github).layer(axum::extract::DefaultBodyLimit::max(
+                hooks::GITHUB_BODY_LIMIT,
+            )),
+        )
+        .route("/hooks/deploy/{id}", post(hooks::deploy))
         .nest("/api/v1", api::router())
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = options.clone();

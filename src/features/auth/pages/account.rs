@@ -4,7 +4,7 @@ use leptos_meta::Title;
 use crate::{
     components::{field_error, form_error, Field, FormError},
     features::auth::{
-        api::{my_sessions, my_tokens, CreateToken, RevokeSession, RevokeToken},
+        api::{my_sessions, my_tokens, CreateToken, RevokeSession, RevokeToken, UpdateProfile},
         components::{use_auth, PasswordRules, RequireUser},
         types::{Me, Role},
     },
@@ -30,21 +30,46 @@ fn Account(me: Me) -> impl IntoView {
                 <h1 class="text-2xl font-bold tracking-tight">"Account"</h1>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Your profile, how you sign in and where you are signed in."</p>
             </header>
-            <section class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900" aria-labelledby="profile-heading">
-                <h2 id="profile-heading" class="text-lg font-semibold">"Profile"</h2>
-                <dl class="mt-4 grid grid-cols-1 gap-3 text-sm sm:grid-cols-2">
-                    <div><dt class="text-slate-500">"Username"</dt><dd data-testid="profile-username">{me.username.clone()}</dd></div>
-                    <div><dt class="text-slate-500">"Email"</dt><dd>{me.email.clone()}</dd></div>
-                    <div><dt class="text-slate-500">"Role"</dt><dd data-testid="profile-role">{role}</dd></div>
-                    <div><dt class="text-slate-500">"Member since"</dt><dd>{me.created_at.get(..10).unwrap_or_default().to_owned()}</dd></div>
-                </dl>
-            </section>
+            <ProfileSection me=me.clone() role />
             <super::sign_in_methods::SignInMethodsSection me=me.clone() />
             {me.has_password.then(|| view! { <PasswordSection me=me.clone() /> })}
             <super::discord_connection::DiscordSection />
             <SessionsSection />
             <TokensSection />
         </div>
+    }
+}
+
+#[component]
+fn ProfileSection(me: Me, role: &'static str) -> impl IntoView {
+    let update = ServerAction::<UpdateProfile>::new();
+    let result = Signal::derive(move || update.value().get());
+    let saved = move || matches!(result.get(), Some(Ok(_)));
+    let current = Signal::derive({
+        let me = me.clone();
+        move || match result.get() {
+            Some(Ok(updated)) => updated,
+            _ => me.clone(),
+        }
+    });
+    view! {
+        <section class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm dark:border-slate-800 dark:bg-slate-900" aria-labelledby="profile-heading">
+            <h2 id="profile-heading" class="text-lg font-semibold">"Profile"</h2>
+            <dl class="mt-4 grid grid-cols-1 gap-3 text-sm sm:grid-cols-3">
+                <div><dt class="text-slate-500">"Username"</dt><dd data-testid="profile-username">{me.username.clone()}</dd></div>
+                <div><dt class="text-slate-500">"Role"</dt><dd data-testid="profile-role">{role}</dd></div>
+                <div><dt class="text-slate-500">"Member since"</dt><dd>{me.created_at.get(..10).unwrap_or_default().to_owned()}</dd></div>
+            </dl>
+            <ActionForm action=update attr:class="mt-4 grid max-w-2xl gap-x-4 sm:grid-cols-2" attr:data-testid="profile-form">
+                <div class="sm:col-span-2"><FormError message=form_error(result) /></div>
+                <Field label="Display name" name="display_name" autocomplete="name" value=Signal::derive(move || current.get().display_name) error=field_error(result, "display_name") />
+                <Field label="Email" name="email" kind="email" autocomplete="email" required=true value=Signal::derive(move || current.get().email) error=field_error(result, "email") />
+                <div class="flex items-center gap-3 sm:col-span-2">
+                    <button type="submit" disabled=move || update.pending().get() class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60">"Save profile"</button>
+                    <Show when=saved><p role="status" class="text-sm text-emerald-700 dark:text-emerald-400" data-testid="profile-saved">"Saved."</p></Show>
+                </div>
+            </ActionForm>
+        </section>
     }
 }
 

@@ -364,6 +364,9 @@ async fn callback_inner(
     });
     // From here on the state was real: refusals are worth an audit entry.
     let refuse = |code: &'static str, reason: String| async move {
+        if intent == Intent::SignIn {
+            metrics::counter!("login_failures_total").increment(1);
+        }
         service::audit(
             state,
             pending.user_id,

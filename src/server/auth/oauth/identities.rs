@@ -93,6 +93,8 @@ pub async fn sign_in(
         },
     };
     session::start(session, user.id, client).await?;
+    // By provider kind, so the label set stays small whatever admins name providers.
+    metrics::counter!("logins_total", "method" => provider.kind.as_str()).increment(1);
     service::audit(
         state,
         Some(user.id),

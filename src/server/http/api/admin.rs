@@ -9,7 +9,7 @@ use super::{ApiJson, Caller};
 use crate::{
     error::AppError,
     features::admin::types::{
-        AuditEntry, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
+        AuditEntry, AuditFilter, CreateInviteRequest, CreateUserRequest, Invite, PasswordReset,
         PasswordResetRequest, RegistrationSetting, UpdateUserRequest, UserPage, UserSummary,
     },
     server::{
@@ -117,20 +117,14 @@ pub async fn put_registration(
     Ok(Json(RegistrationSetting { policy }))
 }
 
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    #[serde(default)]
-    before: Option<i64>,
-}
-
-/// `GET /api/v1/audit?before=` → newest first, 50 at a time.
+/// `GET /api/v1/audit?before=&action=&actor=&subject=&since=&until=&limit=` → newest first.
 pub async fn audit(
     State(state): State<AppState>,
     Caller(user): Caller,
-    Query(q): Query<AuditQuery>,
+    Query(filter): Query<AuditFilter>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
     let admin = require_admin(user)?;
-    admin::audit_log(&state, &admin, q.before).await.map(Json)
+    admin::audit_log(&state, &admin, filter).await.map(Json)
 }
 
 /// `POST /api/v1/invites` → 201 with a single-use registration link.

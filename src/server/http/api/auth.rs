@@ -12,6 +12,7 @@ use crate::{
     features::auth::types::{
         ChangePasswordRequest, CreateTokenRequest, CreatedToken, LoginRequest, Me, ProviderButton,
         ReauthenticateRequest, RegisterRequest, SessionInfo, SignInMethods, TokenInfo,
+        UpdateProfileRequest,
     },
     server::{
         auth::{
@@ -170,4 +171,17 @@ pub async fn reauthenticate(
     oauth::identities::confirm_with_password(&state, &user, &session, &client, request.password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PATCH /api/v1/me` `{display_name?, email?}` → my account as it is now.
+pub async fn update_me(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    session: Session,
+    client: Client,
+    ApiJson(request): ApiJson<UpdateProfileRequest>,
+) -> Result<Json<Me>, AppError> {
+    crate::server::auth::profile::update(&state, &user, &session, &client, request)
+        .await
+        .map(Json)
 }

@@ -13,11 +13,15 @@ use crate::{
     error::AppError,
     features::deployments::types::{
         CreateDeploymentRequest, Deployment, EnvValue, PortAllocation, Release, RoutingInfo,
-        SubdomainAvailability, UpdateDeploymentRequest,
+        SubdomainAvailability, UpdateDeploymentRequest, WebhookDelivery, WebhookInfo,
+        WebhookSecret,
     },
     server::{
         auth::{admin::require_admin, service::Client},
-        deploy::service::{self, Power},
+        deploy::{
+            service::{self, Power},
+            webhooks,
+        },
         AppState,
     },
 };
@@ -82,43 +86,50 @@ pub async fn delete(
 pub async fn redeploy(
     State(state): State<AppState>,
     Caller(user): Caller,
+    client: Client,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Deployment>), AppError> {
-    let deployment = service::redeploy(&state, &user, &id).await?;
+    let deployment = service::redeploy(&state, &user, &client, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(deployment)))
 }
 
 async fn power(
     state: AppState,
     user: Caller,
+    client: Client,
     id: String,
     action: Power,
 ) -> Result<Json<Deployment>, AppError> {
-    service::power(&state, &user.0, &id, action).await.map(Json)
+    service::power(&state, &user.0, &client, &id, action)
+        .await
+        .map(Json)
 }
 
 pub async fn stop(
     State(state): State<AppState>,
     user: Caller,
+    client: Client,
     Path(id): Path<String>,
 ) -> Result<Json<Deployment>, AppError> {
-    power(state, user, id, Power::Stop).await
+    power(state, user, client, id, Power::Stop).await
 }
 
 pub async fn start(
     State(state): State<AppState>,
     user: Caller,
+    client: Client,
     Path(id): Path<String>,
 ) -> Result<Json<Deployment>, AppError> {
-    power(state, user, id, Power::Start).await
+    power(state, user, client, id, Power::Start).await
 }
 
 pub async fn restart(
     State(state): State<AppState>,
     user: Caller,
+    client: Client,
     Path(id): Path<String>,
 ) -> Result<Json<Deployment>, AppError> {
-    power(state, user, id, Power::Restart).await
+    power(state, user, client, id, Power::Restart).await
 }
 
 #[derive(Deserialize)]
@@ -207,4 +218,44 @@ pub async fn reveal_env(
     service::reveal_env(&state, &user, &client, &id, &key)
         .await
         .map(Json)
+}
+
+/// `GET /api/v1/deployments/{id}/webhook`.
+pub async fn webhook(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<WebhookInfo>, AppError> {
+    webhooks::get(&state, &user, &id).await.map(Json)
+}
+
+/// `POST /api/v1/deployments/{id}/webhook` → 201: turns it on or rotates the secret, shown once.
+pub async fn enable_webhook(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<WebhookSecret>), AppError> {
+    let secret = webhooks::enable(&state, &user, &client, &id).await?;
+    Ok((StatusCode::CREATED, Json(secret)))
+}
+
+/// `DELETE /api/v1/deployments/{id}/webhook` → 204: deliveries are refused from now on.
+pub async fn disable_webhook(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    client: Client,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    webhooks::disable(&state, &user, &client, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/deployments/{id}/webhook/deliveries`: the newest 50, newest first.
+pub async fn webhook_deliveries(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<WebhookDelivery>>, AppError> {
+    webhooks::deliveries(&state, &user, &id).await.map(Json)
 }

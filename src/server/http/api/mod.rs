@@ -57,7 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/providers", get(auth::providers))
-        .route("/me", get(auth::me))
+        .route("/me", get(auth::me).patch(auth::update_me))
         .route("/hello", get(auth::hello))
         .route("/me/sessions", get(auth::sessions))
         .route("/me/sessions/{id}", delete(auth::revoke_session))
@@ -118,6 +118,16 @@ pub fn router() -> Router<AppState> {
         .route("/deployments/{id}/rollback", post(deployments::rollback))
         .route("/deployments/{id}/logs", get(streams::logs))
         .route("/deployments/{id}/env/{key}", get(deployments::reveal_env))
+        .route(
+            "/deployments/{id}/webhook",
+            get(deployments::webhook)
+                .post(deployments::enable_webhook)
+                .delete(deployments::disable_webhook),
+        )
+        .route(
+            "/deployments/{id}/webhook/deliveries",
+            get(deployments::webhook_deliveries),
+        )
         .route("/events", get(streams::events))
         .route("/releases/{id}/log", get(deployments::release_log))
         .route("/subdomains/{name}", get(deployments::subdomain))

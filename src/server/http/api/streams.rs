@@ -28,8 +28,24 @@ use crate::{
 /// dead one.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// Counts a viewer in the `sse_viewers` gauge for as long as its stream lives.
+struct Watching;
+
+impl Watching {
+    fn start() -> Self {
+        metrics::gauge!("sse_viewers").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        metrics::gauge!("sse_viewers").decrement(1.0);
+    }
+}
+
 fn stream_of(rx: mpsc::Receiver<Frame>) -> impl Stream<Item = Result<Event, Infallible>> {
-    stream::unfold(rx, |mut rx| async move {
+    stream::unfold((rx, Watching::start()), |(mut rx, watching)| async move {
         let frame = rx.recv().await?;
         let mut event = Event::default().data(frame.data);
         if let Some(id) = frame.id {
@@ -38,7 +54,7 @@ fn stream_of(rx: mpsc::Receiver<Frame>) -> impl Stream<Item = Result<Event, Infa
         if let Some(name) = frame.event {
             event = event.event(name);
         }
-        Some((Ok(event), rx))
+        Some((Ok(event), (rx, watching)))
     })
 }
 
