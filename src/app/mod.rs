@@ -22,6 +22,7 @@ use crate::features::{
         pages::{AccountPage, DiscordLinkPage, LoginPage, RegisterPage},
     },
     deployments::pages::{DeploymentPage, NewDeploymentPage},
+    platform::api_docs::ApiDocsPage,
 };
 
 pub use error_page::ErrorPage;
@@ -75,6 +76,7 @@ fn Shell() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=home::HomePage />
                     <Route path=StaticSegment("login") view=LoginPage />
+                    <Route path=(StaticSegment("api"), StaticSegment("docs")) view=ApiDocsPage />
                     <Route path=StaticSegment("register") view=RegisterPage />
                     <Route path=StaticSegment("account") view=AccountPage />
                     <Route path=(StaticSegment("discord"), StaticSegment("link")) view=DiscordLinkPage />

@@ -13,5 +13,6 @@ mod health;
 mod http_basics;
 mod live;
 mod oauth;
+mod openapi;
 mod routing;
 mod webhooks;

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use crate::features::auth::types::Role;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: String,
     pub username: String,
@@ -14,6 +15,7 @@ pub struct UserSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserPage {
     pub users: Vec<UserSummary>,
     /// 1-based.
@@ -23,6 +25,7 @@ pub struct UserPage {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     pub username: String,
     pub email: String,
@@ -32,6 +35,7 @@ pub struct CreateUserRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     #[serde(default)]
     pub display_name: Option<String>,
@@ -44,6 +48,7 @@ pub struct UpdateUserRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordResetRequest {
     /// The new password; when absent, Slipway makes one and returns it once.
     #[serde(default)]
@@ -51,12 +56,14 @@ pub struct PasswordResetRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordReset {
     /// Only present when Slipway generated the password.
     pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RegistrationPolicy {
     Open,
@@ -65,11 +72,13 @@ pub enum RegistrationPolicy {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistrationSetting {
     pub policy: RegistrationPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub at: String,
@@ -81,6 +90,7 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateInviteRequest {
     /// Hours until the link stops working (1 to 720; default 72).
     #[serde(default)]
@@ -89,6 +99,7 @@ pub struct CreateInviteRequest {
 
 /// A new single-use invite. The token is shown this once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Invite {
     pub token: String,
     /// The registration page with the invite filled in, relative to this server.
@@ -98,6 +109,7 @@ pub struct Invite {
 
 /// A sign-in provider as admins see it: never its client secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderInfo {
     pub slug: String,
     /// `google`, `github`, `discord`, `oidc` or `oauth2`.
@@ -126,6 +138,7 @@ pub struct ProviderInfo {
 
 /// `POST /api/v1/admin/providers` and, with every field optional, `PATCH …/{slug}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderRequest {
     #[serde(default)]
     pub kind: Option<String>,
@@ -158,6 +171,7 @@ pub struct ProviderRequest {
 
 /// What a preset fills in for a kind of provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderPreset {
     pub kind: String,
     pub display_name: String,
@@ -177,6 +191,7 @@ pub struct ProviderPreset {
 
 /// The answer of "Test connection": a fresh discovery of an OpenID provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderTestResult {
     pub ok: bool,
     pub message: String,
@@ -189,6 +204,7 @@ pub struct ProviderTestResult {
 /// The admin page's provider form, as the browser sends it: every field text, scopes on one
 /// line, the field map as JSON text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderForm {
     #[serde(default)]
     pub kind: Option<String>,
@@ -256,6 +272,7 @@ impl ProviderForm {
 
 /// One role-connection metadata record, as Discord defines it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiscordMetadataRecord {
     pub key: String,
     pub name: String,
@@ -267,6 +284,7 @@ pub struct DiscordMetadataRecord {
 
 /// A member whose role connection Discord did not take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiscordFailure {
     pub username: String,
     pub attempts: i32,
@@ -278,6 +296,7 @@ pub struct DiscordFailure {
 
 /// `/admin/discord`: what Slipway would register next to what Discord has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiscordStatus {
     pub application_id: Option<String>,
     pub bot_token_set: bool,
@@ -295,6 +314,8 @@ pub struct DiscordStatus {
 
 /// `GET /api/v1/audit` filters; every one given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct AuditFilter {
     /// Entries older than this entry id (the next page).
     #[serde(default)]

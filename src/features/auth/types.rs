@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     pub username: String,
     pub email: String,
@@ -14,6 +15,7 @@ pub struct RegisterRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// Username or email address.
     pub login: String,
@@ -21,6 +23,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -29,6 +32,7 @@ pub enum Role {
 
 /// The signed-in account, as `GET /api/v1/me` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: String,
     pub username: String,
@@ -44,6 +48,7 @@ pub struct Me {
 
 /// One signed-in session of the current user, as the sessions list shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// Opaque; not the session's cookie value.
     pub id: String,
@@ -56,6 +61,7 @@ pub struct SessionInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     /// Required, unless the account has no password yet (made through a provider): then the
     /// new one is its first, which needs a recent sign-in or confirmation.
@@ -65,12 +71,14 @@ pub struct ChangePasswordRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateTokenRequest {
     pub name: String,
 }
 
 /// A personal API token as listed: never the token itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: String,
     pub name: String,
@@ -82,6 +90,7 @@ pub struct TokenInfo {
 
 /// The answer to creating a token: the only time the token is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub info: TokenInfo,
@@ -90,6 +99,7 @@ pub struct CreatedToken {
 
 /// What the register page needs to know before showing the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegistrationState {
     /// No account exists: the form asks for the setup token and makes an admin.
     pub first_account: bool,
@@ -101,6 +111,7 @@ pub struct RegistrationState {
 
 /// An enabled sign-in provider, as the login page lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderButton {
     pub slug: String,
     pub display_name: String,
@@ -110,6 +121,7 @@ pub struct ProviderButton {
 
 /// A provider account linked to mine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkedIdentity {
     /// The provider's slug.
     pub provider: String,
@@ -125,6 +137,7 @@ pub struct LinkedIdentity {
 
 /// How I can sign in, for the account page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignInMethods {
     pub has_password: bool,
     pub identities: Vec<LinkedIdentity>,
@@ -135,11 +148,13 @@ pub struct SignInMethods {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReauthenticateRequest {
     pub password: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetPasswordRequest {
     pub new_password: String,
 }
@@ -185,6 +200,7 @@ pub fn oauth_error_message(code: &str) -> &'static str {
 
 /// My Discord role connection (Linked Roles), for the account page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiscordConnection {
     /// Linked Roles are set up on this server (a Discord sign-in client exists).
     pub available: bool,
@@ -206,6 +222,7 @@ pub struct DiscordConnection {
 
 /// `PATCH /api/v1/me`: what I may change about myself.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdateProfileRequest {
     #[serde(default)]
     pub display_name: Option<String>,

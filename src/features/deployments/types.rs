@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Where a deployment is. While a release is in the pipeline the deployment shows that
 /// release's step; once one is live it is `running` (even if a later release failed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeploymentState {
     Queued,
@@ -74,6 +75,7 @@ impl DeploymentState {
 
 /// One attempt to deploy a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReleaseState {
     Queued,
@@ -118,6 +120,7 @@ impl ReleaseState {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Release {
     pub id: String,
     pub deployment_id: String,
@@ -139,12 +142,14 @@ pub struct Release {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Owner {
     pub id: String,
     pub username: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Deployment {
     pub id: String,
     pub name: String,
@@ -181,6 +186,7 @@ pub struct Deployment {
 
 /// `POST /api/v1/deployments`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeploymentRequest {
     #[serde(default)]
@@ -211,6 +217,7 @@ pub struct CreateDeploymentRequest {
 /// `PATCH /api/v1/deployments/{id}`: every field optional; a change that affects the build or
 /// the container queues a new release.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDeploymentRequest {
     #[serde(default)]
@@ -240,6 +247,7 @@ pub struct UpdateDeploymentRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogLine {
     pub seq: i32,
     pub ts: String,
@@ -249,6 +257,7 @@ pub struct LogLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SubdomainAvailability {
     pub available: bool,
     /// `invalid`, `reserved` or `taken` when not available.
@@ -259,6 +268,7 @@ pub struct SubdomainAvailability {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PortAllocation {
     pub port: u16,
     pub deployment_id: String,
@@ -268,6 +278,7 @@ pub struct PortAllocation {
 
 /// `GET /api/v1/deployments/{id}/routing`: how the deployment is reached right now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RoutingInfo {
     pub host: String,
     pub url: String,
@@ -288,6 +299,7 @@ pub struct RoutingInfo {
 
 /// `GET /api/v1/events`, event `deployment`: a deployment the viewer can see changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentEvent {
     pub deployment_id: String,
     pub state: DeploymentState,
@@ -302,12 +314,14 @@ pub struct DeploymentEvent {
 
 /// `GET /api/v1/events`, event `deleted`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentDeleted {
     pub deployment_id: String,
 }
 
 /// A line of a runtime log stream (`kind=runtime`); its SSE id is `ts`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuntimeLine {
     /// Docker's timestamp, RFC 3339 with nanoseconds.
     pub ts: String,
@@ -318,6 +332,7 @@ pub struct RuntimeLine {
 
 /// `GET /api/v1/deployments/{id}/env/{key}`: a value its owner asked to see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EnvValue {
     pub key: String,
     pub value: String,
@@ -325,6 +340,7 @@ pub struct EnvValue {
 
 /// A deployment's push webhook, as its page shows it: never the secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookInfo {
     pub enabled: bool,
     /// Where GitHub sends pushes (`/hooks/github/{id}`), signed with the secret.
@@ -337,6 +353,7 @@ pub struct WebhookInfo {
 
 /// The answer to turning a webhook on or rotating its secret: the only time it is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookSecret {
     #[serde(flatten)]
     pub info: WebhookInfo,
@@ -345,6 +362,7 @@ pub struct WebhookSecret {
 
 /// One delivery to a deployment's webhook and what came of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookDelivery {
     pub id: i64,
     /// `github` or `generic`.
@@ -364,6 +382,7 @@ pub struct WebhookDelivery {
 
 /// `POST /hooks/deploy/{id}`: deploy the branch's head, or a commit of the branch.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GenericDeployRequest {
     #[serde(default)]
     pub commit: Option<String>,

@@ -8,3 +8,9 @@ use crate::error::AppError;
 pub async fn platform_status() -> Result<HealthReport, AppError> {
     crate::server::health::report_in_context().await
 }
+
+/// The REST API's OpenAPI document, for the `/api/docs` page.
+#[server(prefix = "/rpc", endpoint = "api_document")]
+pub async fn api_document() -> Result<serde_json::Value, AppError> {
+    Ok(crate::server::http::api_document())
+}

@@ -2,6 +2,11 @@
 //! Leptos pages and server functions, and the middleware every request passes.
 
 mod api;
+
+/// The REST API's OpenAPI document (for the `/api/docs` page).
+pub fn api_document() -> serde_json::Value {
+    api::openapi::spec().clone()
+}
 mod csrf;
 mod discord;
 mod health;
@@ -58,7 +63,12 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/hooks/deploy/{id}", post(hooks::deploy))
-        .nest("/api/v1", api::router())
+        .merge(api::router().0)
+        // Unknown API paths answer in the API's error format, not with the 404 page.
+        .route(
+            "/api/v1/{*rest}",
+            axum::routing::any(|| async { crate::error::AppError::NotFound }),
+        )
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

@@ -30,6 +30,14 @@ pub struct UserQuery {
 }
 
 /// `GET /api/v1/users?query=&page=`
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "admin",
+    summary = "Search and page accounts",
+    params(("query" = Option<String>, Query, description = "Part of a username, email or display name"), ("page" = Option<u32>, Query, description = "1-based page of 25")),
+    responses((status = 200, description = "A page of accounts", body = UserPage), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody)),
+)]
 pub async fn list_users(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -42,6 +50,14 @@ pub async fn list_users(
 }
 
 /// `POST /api/v1/users` → 201.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "admin",
+    summary = "Create an account",
+    request_body = CreateUserRequest,
+    responses((status = 201, description = "Created", body = UserSummary), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 409, description = "The username or email is taken", body = crate::server::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::server::error::ErrorBody)),
+)]
 pub async fn create_user(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -54,6 +70,15 @@ pub async fn create_user(
 }
 
 /// `PATCH /api/v1/users/{id}`
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    tag = "admin",
+    summary = "Edit an account: role, disabled, display name, email",
+    params(("id" = String, Path, description = "The account's id")),
+    request_body = UpdateUserRequest,
+    responses((status = 200, description = "The account now", body = UserSummary), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 404, description = "No such account", body = crate::server::error::ErrorBody), (status = 409, description = "The last admin, or a taken email", body = crate::server::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::server::error::ErrorBody)),
+)]
 pub async fn update_user(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -68,6 +93,15 @@ pub async fn update_user(
 }
 
 /// `POST /api/v1/users/{id}/password-reset`
+#[utoipa::path(
+    post,
+    path = "/users/{id}/password-reset",
+    tag = "admin",
+    summary = "Set a new password (made up when none is given, returned once); the account's sessions end",
+    params(("id" = String, Path, description = "The account's id")),
+    request_body = PasswordResetRequest,
+    responses((status = 200, description = "Done", body = PasswordReset), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 404, description = "No such account", body = crate::server::error::ErrorBody), (status = 422, description = "The password breaks a rule", body = crate::server::error::ErrorBody)),
+)]
 pub async fn reset_password(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -84,6 +118,14 @@ pub async fn reset_password(
 }
 
 /// `DELETE /api/v1/users/{id}` → 204.
+#[utoipa::path(
+    delete,
+    path = "/users/{id}",
+    tag = "admin",
+    summary = "Delete an account with its deployments; its provider grants are revoked",
+    params(("id" = String, Path, description = "The account's id")),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 404, description = "No such account", body = crate::server::error::ErrorBody), (status = 409, description = "The last admin", body = crate::server::error::ErrorBody)),
+)]
 pub async fn delete_user(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -96,6 +138,13 @@ pub async fn delete_user(
 }
 
 /// `GET /api/v1/settings/registration`
+#[utoipa::path(
+    get,
+    path = "/settings/registration",
+    tag = "admin",
+    summary = "Who may register",
+    responses((status = 200, description = "The policy", body = RegistrationSetting), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody)),
+)]
 pub async fn get_registration(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -106,6 +155,14 @@ pub async fn get_registration(
 }
 
 /// `PUT /api/v1/settings/registration` `{"policy": "open" | "invite" | "closed"}`
+#[utoipa::path(
+    put,
+    path = "/settings/registration",
+    tag = "admin",
+    summary = "Set who may register",
+    request_body = RegistrationSetting,
+    responses((status = 200, description = "The policy now", body = RegistrationSetting), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody)),
+)]
 pub async fn put_registration(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -118,6 +175,14 @@ pub async fn put_registration(
 }
 
 /// `GET /api/v1/audit?before=&action=&actor=&subject=&since=&until=&limit=` → newest first.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "admin",
+    summary = "The audit log, newest first, filtered",
+    params(AuditFilter),
+    responses((status = 200, description = "Entries", body = Vec<AuditEntry>), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 422, description = "A filter is invalid", body = crate::server::error::ErrorBody)),
+)]
 pub async fn audit(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -128,6 +193,14 @@ pub async fn audit(
 }
 
 /// `POST /api/v1/invites` → 201 with a single-use registration link.
+#[utoipa::path(
+    post,
+    path = "/invites",
+    tag = "admin",
+    summary = "A single-use registration link",
+    request_body = CreateInviteRequest,
+    responses((status = 201, description = "The invite, shown once", body = Invite), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::server::error::ErrorBody)),
+)]
 pub async fn create_invite(
     State(state): State<AppState>,
     Caller(user): Caller,

@@ -18,6 +18,13 @@ use crate::{
 };
 
 /// `GET /api/v1/me/discord`.
+#[utoipa::path(
+    get,
+    path = "/me/discord",
+    tag = "discord",
+    summary = "My Discord role connection (Linked Roles)",
+    responses((status = 200, description = "The connection", body = DiscordConnection)),
+)]
 pub async fn mine(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -26,6 +33,13 @@ pub async fn mine(
 }
 
 /// `POST /api/v1/me/discord/refresh` → 202: my values are sent again in the background.
+#[utoipa::path(
+    post,
+    path = "/me/discord/refresh",
+    tag = "discord",
+    summary = "Send my values to Discord again",
+    responses((status = 202, description = "Queued"), (status = 409, description = "No role connection yet", body = crate::server::error::ErrorBody)),
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -35,6 +49,13 @@ pub async fn refresh(
 }
 
 /// `GET /api/v1/admin/discord`: Slipway's metadata next to Discord's, and failing members.
+#[utoipa::path(
+    get,
+    path = "/admin/discord",
+    tag = "discord",
+    summary = "Slipway's metadata next to Discord's, and failing members",
+    responses((status = 200, description = "Status", body = DiscordStatus), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody)),
+)]
 pub async fn status(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -45,6 +66,13 @@ pub async fn status(
 }
 
 /// `POST /api/v1/admin/discord/metadata`: registers the role-connection metadata.
+#[utoipa::path(
+    post,
+    path = "/admin/discord/metadata",
+    tag = "discord",
+    summary = "Register the role-connection metadata with Discord",
+    responses((status = 200, description = "What Discord now has", body = Vec<DiscordMetadataRecord>), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 503, description = "Discord refused or cannot be reached", body = crate::server::error::ErrorBody)),
+)]
 pub async fn register_metadata(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -56,6 +84,13 @@ pub async fn register_metadata(
 }
 
 /// `POST /api/v1/admin/discord/commands`: registers the slash commands.
+#[utoipa::path(
+    post,
+    path = "/admin/discord/commands",
+    tag = "discord",
+    summary = "Register the slash commands with Discord",
+    responses((status = 200, description = "The commands Discord now has", body = serde_json::Value), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 503, description = "Discord refused or cannot be reached", body = crate::server::error::ErrorBody)),
+)]
 pub async fn register_commands(
     State(state): State<AppState>,
     Caller(user): Caller,

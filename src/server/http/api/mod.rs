@@ -5,16 +5,18 @@ mod admin;
 mod auth;
 mod deployments;
 mod discord;
+pub mod openapi;
 mod providers;
 mod streams;
 
 use axum::{
     extract::{rejection::JsonRejection, FromRequest, FromRequestParts, Request},
     http::{header::AUTHORIZATION, request::Parts},
-    routing::{delete, get, patch, post},
     Router,
 };
 use serde::de::DeserializeOwned;
+use utoipa::OpenApi as _;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use tower_sessions::Session;
 
@@ -51,88 +53,72 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(auth::register))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/providers", get(auth::providers))
-        .route("/me", get(auth::me).patch(auth::update_me))
-        .route("/hello", get(auth::hello))
-        .route("/me/sessions", get(auth::sessions))
-        .route("/me/sessions/{id}", delete(auth::revoke_session))
-        .route("/me/password", post(auth::change_password))
-        .route("/me/reauthenticate", post(auth::reauthenticate))
-        .route("/me/identities", get(auth::identities))
-        .route("/me/identities/{slug}", delete(auth::unlink))
-        .route("/me/discord", get(discord::mine))
-        .route("/me/discord/refresh", post(discord::refresh))
-        .route(
-            "/me/tokens",
-            get(auth::list_tokens).post(auth::create_token),
-        )
-        .route("/me/tokens/{id}", delete(auth::revoke_token))
-        .route("/users", get(admin::list_users).post(admin::create_user))
-        .route(
-            "/users/{id}",
-            patch(admin::update_user).delete(admin::delete_user),
-        )
-        .route("/users/{id}/password-reset", post(admin::reset_password))
-        .route(
-            "/settings/registration",
-            get(admin::get_registration).put(admin::put_registration),
-        )
-        .route("/audit", get(admin::audit))
-        .route(
-            "/admin/providers",
-            get(providers::list).post(providers::create),
-        )
-        .route(
-            "/admin/providers/{slug}",
-            get(providers::get)
-                .patch(providers::update)
-                .delete(providers::delete),
-        )
-        .route("/admin/providers/{slug}/test", post(providers::test))
-        .route("/admin/provider-presets", get(providers::presets))
-        .route("/admin/discord", get(discord::status))
-        .route("/admin/discord/metadata", post(discord::register_metadata))
-        .route("/admin/discord/commands", post(discord::register_commands))
-        .route("/invites", post(admin::create_invite))
-        .route(
-            "/deployments",
-            get(deployments::list).post(deployments::create),
-        )
-        .route(
-            "/deployments/{id}",
-            get(deployments::get)
-                .patch(deployments::update)
-                .delete(deployments::delete),
-        )
-        .route("/deployments/{id}/redeploy", post(deployments::redeploy))
-        .route("/deployments/{id}/stop", post(deployments::stop))
-        .route("/deployments/{id}/start", post(deployments::start))
-        .route("/deployments/{id}/restart", post(deployments::restart))
-        .route("/deployments/{id}/releases", get(deployments::releases))
-        .route("/deployments/{id}/routing", get(deployments::routing))
-        .route("/deployments/{id}/rollback", post(deployments::rollback))
-        .route("/deployments/{id}/logs", get(streams::logs))
-        .route("/deployments/{id}/env/{key}", get(deployments::reveal_env))
-        .route(
-            "/deployments/{id}/webhook",
-            get(deployments::webhook)
-                .post(deployments::enable_webhook)
-                .delete(deployments::disable_webhook),
-        )
-        .route(
-            "/deployments/{id}/webhook/deliveries",
-            get(deployments::webhook_deliveries),
-        )
-        .route("/events", get(streams::events))
-        .route("/releases/{id}/log", get(deployments::release_log))
-        .route("/subdomains/{name}", get(deployments::subdomain))
-        .route("/ports", get(deployments::ports))
-        .fallback(|| async { AppError::NotFound })
+/// The API's routes and the OpenAPI document that describes them. A route can only be
+/// registered here through `routes!` from its `#[utoipa::path]`, so the two cannot drift.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::providers))
+        .routes(routes!(auth::me, auth::update_me))
+        .routes(routes!(auth::hello))
+        .routes(routes!(auth::sessions))
+        .routes(routes!(auth::revoke_session))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(auth::reauthenticate))
+        .routes(routes!(auth::identities))
+        .routes(routes!(auth::unlink))
+        .routes(routes!(auth::list_tokens, auth::create_token))
+        .routes(routes!(auth::revoke_token))
+        .routes(routes!(discord::mine))
+        .routes(routes!(discord::refresh))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(admin::update_user, admin::delete_user))
+        .routes(routes!(admin::reset_password))
+        .routes(routes!(admin::get_registration, admin::put_registration))
+        .routes(routes!(admin::audit))
+        .routes(routes!(admin::create_invite))
+        .routes(routes!(providers::list, providers::create))
+        .routes(routes!(
+            providers::get,
+            providers::update,
+            providers::delete
+        ))
+        .routes(routes!(providers::test))
+        .routes(routes!(providers::presets))
+        .routes(routes!(discord::status))
+        .routes(routes!(discord::register_metadata))
+        .routes(routes!(discord::register_commands))
+        .routes(routes!(deployments::list, deployments::create))
+        .routes(routes!(
+            deployments::get,
+            deployments::update,
+            deployments::delete
+        ))
+        .routes(routes!(deployments::redeploy))
+        .routes(routes!(deployments::stop))
+        .routes(routes!(deployments::start))
+        .routes(routes!(deployments::restart))
+        .routes(routes!(deployments::releases))
+        .routes(routes!(deployments::routing))
+        .routes(routes!(deployments::rollback))
+        .routes(routes!(streams::logs))
+        .routes(routes!(deployments::reveal_env))
+        .routes(routes!(
+            deployments::webhook,
+            deployments::enable_webhook,
+            deployments::disable_webhook
+        ))
+        .routes(routes!(deployments::webhook_deliveries))
+        .routes(routes!(streams::events))
+        .routes(routes!(deployments::release_log))
+        .routes(routes!(deployments::subdomain))
+        .routes(routes!(deployments::ports))
+        .routes(routes!(openapi::document));
+    let (router, mut doc) = OpenApiRouter::new().nest("/api/v1", api).split_for_parts();
+    openapi::complete(&mut doc);
+    (router, doc)
 }
 
 /// `Json<T>` whose rejections (wrong content type, malformed or mistyped body) come back in

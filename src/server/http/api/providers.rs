@@ -17,6 +17,13 @@ use crate::{
     },
 };
 
+#[utoipa::path(
+    get,
+    path = "/admin/providers",
+    tag = "admin",
+    summary = "Sign-in providers (never their secrets)",
+    responses((status = 200, description = "Providers", body = Vec<ProviderInfo>), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody)),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -27,6 +34,14 @@ pub async fn list(
 }
 
 /// `POST` → 201 with the provider (never its secret).
+#[utoipa::path(
+    post,
+    path = "/admin/providers",
+    tag = "admin",
+    summary = "Add a sign-in provider; presets fill known endpoints",
+    request_body = ProviderRequest,
+    responses((status = 201, description = "Added", body = ProviderInfo), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::server::error::ErrorBody)),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -37,6 +52,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/providers/{slug}",
+    tag = "admin",
+    summary = "One provider",
+    params(("slug" = String, Path, description = "The provider's slug")),
+    responses((status = 200, description = "The provider", body = ProviderInfo), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 404, description = "No such provider", body = crate::server::error::ErrorBody)),
+)]
 pub async fn get(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -47,6 +70,15 @@ pub async fn get(
         .map(Json)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/admin/providers/{slug}",
+    tag = "admin",
+    summary = "Change a provider (environment providers: only `enabled`)",
+    params(("slug" = String, Path, description = "The provider's slug")),
+    request_body = ProviderRequest,
+    responses((status = 200, description = "The provider now", body = ProviderInfo), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 404, description = "No such provider", body = crate::server::error::ErrorBody), (status = 409, description = "It comes from the environment", body = crate::server::error::ErrorBody), (status = 422, description = "A field is invalid", body = crate::server::error::ErrorBody)),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -67,6 +99,14 @@ pub struct DeleteParams {
 
 /// `DELETE …/{slug}[?linked_accounts=unlink]` → 204; 409 while accounts are linked and no
 /// choice was made, or when one would be left without a way to sign in.
+#[utoipa::path(
+    delete,
+    path = "/admin/providers/{slug}",
+    tag = "admin",
+    summary = "Delete a provider; with linked accounts, `linked_accounts=unlink` must be given",
+    params(("slug" = String, Path, description = "The provider's slug"), ("linked_accounts" = Option<String>, Query, description = "`unlink`: also unlink the accounts that sign in with it")),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 404, description = "No such provider", body = crate::server::error::ErrorBody), (status = 409, description = "Accounts are linked, one would have no way in, or it comes from the environment", body = crate::server::error::ErrorBody), (status = 422, description = "linked_accounts is not `unlink`", body = crate::server::error::ErrorBody)),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -84,6 +124,14 @@ pub async fn delete(
 }
 
 /// `POST …/{slug}/test`: discovery for OpenID providers, a token-endpoint probe for others.
+#[utoipa::path(
+    post,
+    path = "/admin/providers/{slug}/test",
+    tag = "admin",
+    summary = "Test connection: discovery for OpenID providers, a token-endpoint probe for others",
+    params(("slug" = String, Path, description = "The provider's slug")),
+    responses((status = 200, description = "What the test found", body = ProviderTestResult), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody), (status = 404, description = "No such provider", body = crate::server::error::ErrorBody)),
+)]
 pub async fn test(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -95,6 +143,13 @@ pub async fn test(
 }
 
 /// `GET /api/v1/admin/provider-presets`: what each kind fills in.
+#[utoipa::path(
+    get,
+    path = "/admin/provider-presets",
+    tag = "admin",
+    summary = "What each kind of provider fills in",
+    responses((status = 200, description = "Presets", body = Vec<ProviderPreset>), (status = 403, description = "Admins only", body = crate::server::error::ErrorBody)),
+)]
 pub async fn presets(
     State(state): State<AppState>,
     Caller(user): Caller,

@@ -79,6 +79,14 @@ pub struct LogsQuery {
 }
 
 /// `GET /api/v1/deployments/{id}/logs?kind=build|runtime[&release=][&tail=]`.
+#[utoipa::path(
+    get,
+    path = "/deployments/{id}/logs",
+    tag = "live",
+    summary = "A deployment's build or runtime log, live (Server-Sent Events; resumes after Last-Event-ID)",
+    params(("id" = String, Path, description = "The deployment's id"), ("kind" = Option<String>, Query, description = "`build` (default) or `runtime`"), ("release" = Option<String>, Query, description = "A release's id (build logs)"), ("after" = Option<String>, Query, description = "Resume after this event id"), ("tail" = Option<usize>, Query, description = "Runtime logs: start with this many last lines")),
+    responses((status = 200, description = "An event stream: one event per line, `end` when a build log is complete", body = String, content_type = "text/event-stream"), (status = 404, description = "No such deployment or release of mine", body = crate::server::error::ErrorBody), (status = 422, description = "kind is invalid", body = crate::server::error::ErrorBody)),
+)]
 pub async fn logs(
     State(state): State<AppState>,
     Caller(user): Caller,
@@ -134,6 +142,13 @@ pub async fn logs(
 }
 
 /// `GET /api/v1/events`.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "live",
+    summary = "State changes of every deployment I may see (Server-Sent Events)",
+    responses((status = 200, description = "An event stream: `deployment`, `deleted` and `resync` events", body = String, content_type = "text/event-stream")),
+)]
 pub async fn events(State(state): State<AppState>, Caller(user): Caller) -> Response {
     let (tx, rx) = live::sse::channel();
     tokio::spawn(events::follow(state, user, tx));
