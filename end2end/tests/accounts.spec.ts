@@ -197,3 +197,22 @@ test("a personal API token is shown once, works as a bearer token and can be rev
   const after = await script.request.get("/api/v1/me", { headers: { Authorization: `Bearer ${token}` } });
   expect(after.status()).toBe(401);
 });
+
+test("I change my display name and email on the account page", async ({ browser }) => {
+  const page = await newSignedInPage(browser, ADMIN.username, ADMIN.password);
+  await page.goto("/account");
+  await hydrated(page);
+  const form = page.getByTestId("profile-form");
+  await form.getByLabel("Email").fill("not an address");
+  await form.getByRole("button", { name: "Save profile" }).click();
+  await expect(form.locator('[data-error-for="email"]')).toContainText("not an email address");
+  await form.getByLabel("Display name").fill("Ada Lovelace");
+  await form.getByLabel("Email").fill("ada.lovelace@example.com");
+  await form.getByRole("button", { name: "Save profile" }).click();
+  await expect(form.getByTestId("profile-saved")).toBeVisible();
+  // Read back from the server: the top bar and the form show the new values.
+  await page.goto("/account");
+  await hydrated(page);
+  await expect(page.getByTestId("user-name")).toHaveText("Ada Lovelace");
+  await expect(page.getByTestId("profile-form").getByLabel("Email")).toHaveValue("ada.lovelace@example.com");
+});

@@ -1,4 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
+import { createHmac } from "node:crypto";
 
 // The second server (see playwright.config.ts) deploys for real: Docker, nginx and a fixture
 // repository on loopback. One flow, in order, as a person would go through it.
@@ -108,6 +109,34 @@ test("deploy through the form, follow it live, change it and delete it", async (
   await page.getByRole("tab", { name: "Releases" }).click();
   await expect(page.getByTestId("releases")).toContainText("#3", { timeout: DEPLOY });
   await expect(page.getByTestId("state").first()).toHaveAttribute("data-state", "running", { timeout: DEPLOY });
+
+  // The push webhook: turned on, its secret shown once; a signed ping and a forged push are
+  // listed with their outcomes; after a reload the secret is nowhere on the page.
+  await page.getByRole("tab", { name: "Webhook" }).click();
+  await page.getByTestId("webhook-enable").click();
+  const secret = (await page.getByTestId("webhook-secret").textContent())!.trim();
+  expect(secret).toMatch(/^[0-9a-f]{64}$/);
+  const hookUrl = (await page.getByTestId("webhook-url").textContent())!.trim();
+  const ping = JSON.stringify({ zen: "Design for failure.", hook_id: 1 });
+  const signature = "sha256=" + createHmac("sha256", secret).update(ping).digest("hex");
+  const signed = await page.request.post(hookUrl, {
+    data: ping,
+    headers: { "content-type": "application/json", "x-github-event": "ping", "x-github-delivery": "e2e-ping", "x-hub-signature-256": signature },
+  });
+  expect(signed.status()).toBe(200);
+  const forged = await page.request.post(hookUrl, {
+    data: JSON.stringify({ ref: "refs/heads/main", after: "0".repeat(40) }),
+    headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "e2e-forged", "x-hub-signature-256": "sha256=" + "0".repeat(64) },
+  });
+  expect(forged.status()).toBe(401);
+  await page.getByTestId("deliveries-refresh").click();
+  await expect(page.locator('[data-testid="delivery"][data-outcome="pong"]')).toHaveCount(1);
+  await expect(page.locator('[data-testid="delivery"][data-outcome="refused"]')).toHaveCount(1);
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole("tab", { name: "Webhook" }).click();
+  await expect(page.getByTestId("webhook-url")).toBeVisible();
+  expect(await page.content()).not.toContain(secret);
 
   // The dashboard card follows a redeploy through its states without a reload.
   await page.goto("/");

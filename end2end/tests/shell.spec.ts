@@ -65,3 +65,24 @@ test("client-side navigation from the 404 page back home works", async ({ page }
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("heading", { name: "Platform status" })).toBeVisible();
 });
+
+test("the API reference shows every operation of the OpenAPI document", async ({ page, request }) => {
+  const doc = await (await request.get("/api/v1/openapi.json")).json();
+  const operations: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+    for (const method of ["get", "post", "put", "patch", "delete"]) {
+      if (item[method]) operations.push(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  expect(operations.length).toBeGreaterThan(40);
+  await page.goto("/api/docs");
+  await waitForHydration(page);
+  for (const op of operations) {
+    await expect(page.locator(`[data-operation="${op}"]`)).toHaveCount(1);
+  }
+  // An operation opens to show its parameters and answers.
+  const login = page.locator('[data-operation="POST /api/v1/auth/login"]');
+  await login.locator("summary").click();
+  await expect(login).toContainText("LoginRequest");
+  await expect(login).toContainText("429");
+});

@@ -13,6 +13,7 @@ mod health;
 mod http_basics;
 mod live;
 mod oauth;
+mod observability;
 mod openapi;
 mod routing;
 mod webhooks;

@@ -83,3 +83,26 @@ pub async fn url_for(subdomain: String) -> Result<String, AppError> {
 pub async fn reveal_env(id: String, key: String) -> Result<String, AppError> {
     crate::server::deploy::ui::reveal_env(id, key).await
 }
+
+#[server(prefix = "/rpc", endpoint = "deployments_webhook")]
+pub async fn get_webhook(id: String) -> Result<super::types::WebhookInfo, AppError> {
+    crate::server::deploy::ui::webhook(id).await
+}
+
+/// Turns the webhook on, or rotates its secret (shown this once).
+#[server(prefix = "/rpc", endpoint = "deployments_enable_webhook")]
+pub async fn enable_webhook(id: String) -> Result<super::types::WebhookSecret, AppError> {
+    crate::server::deploy::ui::enable_webhook(id).await
+}
+
+#[server(prefix = "/rpc", endpoint = "deployments_disable_webhook")]
+pub async fn disable_webhook(id: String) -> Result<(), AppError> {
+    crate::server::deploy::ui::disable_webhook(id).await
+}
+
+#[server(prefix = "/rpc", endpoint = "deployments_webhook_deliveries")]
+pub async fn webhook_deliveries(
+    id: String,
+) -> Result<Vec<super::types::WebhookDelivery>, AppError> {
+    crate::server::deploy::ui::webhook_deliveries(id).await
+}

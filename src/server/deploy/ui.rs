@@ -109,3 +109,33 @@ pub async fn reveal_env(id: String, key: String) -> Result<String, AppError> {
         .await
         .map(|v| v.value)
 }
+
+pub async fn webhook(
+    id: String,
+) -> Result<crate::features::deployments::types::WebhookInfo, AppError> {
+    let (state, session, _) = request().await?;
+    let user = auth::current_user(&state, &session).await?;
+    super::webhooks::get(&state, &user, &id).await
+}
+
+pub async fn enable_webhook(
+    id: String,
+) -> Result<crate::features::deployments::types::WebhookSecret, AppError> {
+    let (state, session, client) = request().await?;
+    let user = auth::current_user(&state, &session).await?;
+    super::webhooks::enable(&state, &user, &client, &id).await
+}
+
+pub async fn disable_webhook(id: String) -> Result<(), AppError> {
+    let (state, session, client) = request().await?;
+    let user = auth::current_user(&state, &session).await?;
+    super::webhooks::disable(&state, &user, &client, &id).await
+}
+
+pub async fn webhook_deliveries(
+    id: String,
+) -> Result<Vec<crate::features::deployments::types::WebhookDelivery>, AppError> {
+    let (state, session, _) = request().await?;
+    let user = auth::current_user(&state, &session).await?;
+    super::webhooks::deliveries(&state, &user, &id).await
+}

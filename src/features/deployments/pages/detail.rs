@@ -40,15 +40,17 @@ enum Tab {
     Releases,
     Environment,
     Settings,
+    Webhook,
     Danger,
 }
 
-const TABS: [(Tab, &str); 6] = [
+const TABS: [(Tab, &str); 7] = [
     (Tab::Build, "Build log"),
     (Tab::Runtime, "Runtime log"),
     (Tab::Releases, "Releases"),
     (Tab::Environment, "Environment"),
     (Tab::Settings, "Settings"),
+    (Tab::Webhook, "Webhook"),
     (Tab::Danger, "Danger zone"),
 ];
 
@@ -183,6 +185,7 @@ fn Loaded(current: Signal<Option<Deployment>>, gone: RwSignal<bool>) -> impl Int
                 Tab::Releases => view! { <Releases current /> }.into_any(),
                 Tab::Environment => view! { <Environment current /> }.into_any(),
                 Tab::Settings => view! { <Settings current /> }.into_any(),
+                Tab::Webhook => view! { <super::webhook::Webhook current /> }.into_any(),
                 Tab::Danger => view! {
                     <div class="rounded-lg border border-rose-300 p-4 dark:border-rose-900">
                         <h2 class="font-semibold text-rose-700 dark:text-rose-400">"Delete this deployment"</h2>

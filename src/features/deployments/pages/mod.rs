@@ -1,6 +1,7 @@
 mod dashboard;
 mod detail;
 mod new;
+mod webhook;
 
 pub use dashboard::Dashboard;
 pub use detail::DeploymentPage;
