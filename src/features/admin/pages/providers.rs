@@ -249,25 +249,33 @@ fn map_text(map: &serde_json::Value) -> String {
 #[component]
 fn ProviderForm(actions: Actions) -> impl IntoView {
     let presets = Resource::new(|| (), |_| provider_presets());
+    // The form renders once the presets are here, the same on the server and in the browser.
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || presets.get().map(|presets| match presets {
+                Ok(presets) => view! { <ProviderFormFields actions presets /> }.into_any(),
+                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ProviderFormFields(actions: Actions, presets: Vec<ProviderPreset>) -> impl IntoView {
+    let presets = StoredValue::new(presets);
     let draft = Draft::new();
     let result = Signal::derive(move || actions.save.value().get());
     let toasts = use_toasts();
-    let preset_of = move |kind: &str| {
-        presets
-            .get_untracked()
-            .and_then(Result::ok)
-            .and_then(|list| list.into_iter().find(|p| p.kind == kind))
-    };
-    // A preset fills the form when the presets arrive and whenever the kind changes.
-    Effect::new(move |_| {
-        if let Some(Ok(list)) = presets.get() {
-            if actions.editing.get_untracked().is_none() {
-                if let Some(p) = list.iter().find(|p| p.kind == draft.kind.get_untracked()) {
-                    draft.fill_from_preset(p);
-                }
+    let preset_of =
+        move |kind: &str| presets.with_value(|list| list.iter().find(|p| p.kind == kind).cloned());
+    match actions.editing.get_untracked() {
+        Some(p) => draft.fill_from_provider(&p),
+        None => {
+            if let Some(p) = preset_of(&draft.kind.get_untracked()) {
+                draft.fill_from_preset(&p);
             }
         }
-    });
+    }
     Effect::new(move |_| {
         if let Some(p) = actions.editing.get() {
             draft.fill_from_provider(&p);
