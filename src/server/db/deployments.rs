@@ -447,17 +447,50 @@ pub async fn clear_env(db: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Erro
     Ok(())
 }
 
-/// A release still waiting in the queue, which a new request can simply join.
-pub async fn queued_release(
+/// A queued build (not a rollback) that a new request can join.
+#[tracing::instrument(skip_all)]
+pub async fn queued_build(
     db: impl PgExecutor<'_>,
     deployment: Uuid,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
-        "SELECT id FROM releases WHERE deployment_id = $1 AND state = 'queued' LIMIT 1",
+        "SELECT id FROM releases WHERE deployment_id = $1 AND state = 'queued' AND source_release_id IS NULL LIMIT 1",
         deployment
     )
     .fetch_optional(db)
     .await
+}
+
+/// Pins a queued release to a commit, or unpins it (`None`: the branch's head).
+#[tracing::instrument(skip_all)]
+pub async fn pin(
+    db: impl PgExecutor<'_>,
+    release: Uuid,
+    commit: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE releases SET requested_commit = $2 WHERE id = $1",
+        release,
+        commit
+    )
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// The commit a release must build, when one was asked for.
+#[tracing::instrument(skip_all)]
+pub async fn pinned_commit(
+    db: impl PgExecutor<'_>,
+    release: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "SELECT requested_commit FROM releases WHERE id = $1",
+        release
+    )
+    .fetch_optional(db)
+    .await?
+    .flatten())
 }
 
 pub async fn releases(

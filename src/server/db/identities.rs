@@ -67,6 +67,26 @@ pub async fn of_user(
     .await
 }
 
+/// The account's identity at one provider, if linked.
+#[tracing::instrument(skip_all)]
+pub async fn of_user_at(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    provider: &str,
+) -> Result<Option<IdentityRow>, sqlx::Error> {
+    sqlx::query_as!(
+        IdentityRow,
+        "SELECT id, user_id, provider, subject, email, email_verified, display_name, avatar_url,
+                access_token, refresh_token, token_expires_at, granted_scopes, created_at,
+                last_login_at
+         FROM user_identities WHERE user_id = $1 AND provider = $2",
+        user_id,
+        provider
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// The identity locked for the rest of the transaction (a token refresh holds it, so two
 /// refreshes never spend one refresh token).
 #[tracing::instrument(skip_all)]

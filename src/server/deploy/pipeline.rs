@@ -489,7 +489,7 @@ impl Run<'_> {
         }
         let started = Instant::now();
         // A push webhook pins the commit it announced (unless later asks joined the release).
-        let pinned = crate::server::db::webhooks::pinned_commit(&self.state.db, self.r.id)
+        let pinned = db::pinned_commit(&self.state.db, self.r.id)
             .await
             .map_err(|e| self.fail(format!("the release cannot be read: {e}")))?;
         if let Some(commit) = &pinned {

@@ -568,24 +568,6 @@ pub async fn port_registry(
         .collect())
 }
 
-/// Queues a release unless one is already waiting (which will pick up every change).
-async fn queue_release(
-    tx: &mut sqlx::PgConnection,
-    id: Uuid,
-    trigger: &str,
-) -> Result<(), AppError> {
-    if db::queued_release(&mut *tx, id)
-        .await
-        .map_err(|e| internal("find queued release", e))?
-        .is_none()
-    {
-        db::insert_release(&mut *tx, id, trigger)
-            .await
-            .map_err(|e| internal("queue release", e))?;
-    }
-    Ok(())
-}
-
 /// Queues a build of the branch (at `commit`, when one is named) and returns its release. A
 /// build already waiting is joined instead, and then builds the branch's head: asks arrive in
 /// any order, and the head holds every commit they named. A queued rollback is never joined.
@@ -596,11 +578,11 @@ pub(crate) async fn queue_build(
     trigger: &str,
     commit: Option<&str>,
 ) -> Result<Uuid, AppError> {
-    let waiting = crate::server::db::webhooks::queued_build(&mut *tx, row.id)
+    let waiting = db::queued_build(&mut *tx, row.id)
         .await
         .map_err(|e| internal("find queued release", e))?;
     if let Some(release) = waiting {
-        crate::server::db::webhooks::pin(&mut *tx, release, None)
+        db::pin(&mut *tx, release, None)
             .await
             .map_err(|e| internal("unpin release", e))?;
         return Ok(release);
@@ -609,7 +591,7 @@ pub(crate) async fn queue_build(
         .await
         .map_err(|e| internal("queue release", e))?;
     if let Some(commit) = commit {
-        crate::server::db::webhooks::pin(&mut *tx, release.id, Some(commit))
+        db::pin(&mut *tx, release.id, Some(commit))
             .await
             .map_err(|e| internal("pin release", e))?;
     }
@@ -814,7 +796,7 @@ pub async fn update(
         ));
     }
     if rebuild {
-        queue_release(&mut tx, row.id, "update").await?;
+        queue_build(&mut tx, &row, "update", None).await?;
     }
     tx.commit().await.map_err(|e| internal("commit", e))?;
     auth::audit(

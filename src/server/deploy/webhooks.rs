@@ -291,13 +291,15 @@ pub async fn github(
         state,
         client,
         id,
-        "github",
-        &delivery_id,
-        &event,
-        outcome,
-        &detail,
-        commit,
-        None,
+        Incoming {
+            source: "github",
+            delivery_id: &delivery_id,
+            event: &event,
+            outcome,
+            detail: &detail,
+            push: commit,
+            actor: None,
+        },
     )
     .await?;
     Ok(counted("github", result))
@@ -329,20 +331,35 @@ fn push_target(body: &[u8]) -> Result<Push, String> {
     })
 }
 
+/// An authenticated delivery, and what its checks so far made of it.
+struct Incoming<'a> {
+    source: &'a str,
+    delivery_id: &'a str,
+    event: &'a str,
+    /// `queued` when it asks for a release (the tracked branch is checked here), else final.
+    outcome: &'a str,
+    detail: &'a str,
+    push: Option<Push>,
+    /// Who asked, when a person did (the generic hook's token owner).
+    actor: Option<&'a UserRow>,
+}
+
 /// Records an authenticated delivery once and queues what it asks for, in one transaction.
-#[allow(clippy::too_many_arguments)]
 async fn receive(
     state: &AppState,
     client: &Client,
     id: Uuid,
-    source: &str,
-    delivery_id: &str,
-    event: &str,
-    outcome: &str,
-    detail: &str,
-    push: Option<Push>,
-    actor: Option<&UserRow>,
+    incoming: Incoming<'_>,
 ) -> Result<Answer, AppError> {
+    let Incoming {
+        source,
+        delivery_id,
+        event,
+        outcome,
+        detail,
+        push,
+        actor,
+    } = incoming;
     let mut tx = state.db.begin().await.map_err(|e| internal("begin", e))?;
     let row = db::deployments::find(&mut *tx, id)
         .await
@@ -483,13 +500,15 @@ pub async fn generic(
         state,
         client,
         row.id,
-        "generic",
-        &key,
-        "deploy",
-        "queued",
-        "",
-        Some(push),
-        Some(user),
+        Incoming {
+            source: "generic",
+            delivery_id: &key,
+            event: "deploy",
+            outcome: "queued",
+            detail: "",
+            push: Some(push),
+            actor: Some(user),
+        },
     )
     .await?;
     if commit.is_none() {

@@ -116,6 +116,10 @@ pub async fn connect(
 /// The member's values may have changed: queue a push, in the background so the caller (a
 /// deployment's state change, an admin's edit) never waits on it.
 pub fn touch(state: &AppState, user_id: Uuid) {
+    // Without a Discord application nobody can have a connection: no query on this path.
+    if state.config.discord.application_id.is_none() {
+        return;
+    }
     let state = state.clone();
     tokio::spawn(async move {
         match db::discord::touch(&state.db, user_id, COALESCE_MS).await {
@@ -142,11 +146,8 @@ pub async fn refresh(state: &AppState, user: &UserRow) -> Result<(), AppError> {
 }
 
 pub async fn status(state: &AppState, user: &UserRow) -> Result<DiscordConnection, AppError> {
-    let linked = db::identities::of_user(&state.db, user.id)
-        .await
-        .map_err(|e| internal("list identities", e))?
-        .iter()
-        .any(|i| i.provider == PROVIDER);
+    let linked =
+        crate::server::auth::oauth::identities::has_identity(state, user.id, PROVIDER).await?;
     let available = db::providers::find(&state.db, PROVIDER)
         .await
         .map_err(|e| internal("load provider", e))?
@@ -251,6 +252,7 @@ async fn push_next(state: &AppState) -> Result<bool, String> {
     let row = db::discord::find(&mut *tx, user_id)
         .await
         .map_err(|e| e.to_string())?;
+    let attempts = row.as_ref().map_or(0, |r| r.attempts);
     let (body, values) = body(state, &user).await.map_err(|e| e.to_string())?;
     if row.and_then(|r| r.pushed_values).as_ref() == Some(&values) {
         db::discord::pushed(&mut *tx, user_id, version, &values, false)
@@ -271,10 +273,6 @@ async fn push_next(state: &AppState) -> Result<bool, String> {
     match attempt {
         Ok(_) => db::discord::pushed(&mut *tx, user_id, version, &values, true).await,
         Err((refused, error)) => {
-            let attempts = db::discord::find(&mut *tx, user_id)
-                .await
-                .map_err(|e| e.to_string())?
-                .map_or(0, |r| r.attempts);
             let retry = 2i64
                 .saturating_pow(u32::try_from(attempts + 1).unwrap_or(30).min(30))
                 .min(MAX_BACKOFF_SECS);

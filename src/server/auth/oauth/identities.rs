@@ -375,11 +375,10 @@ async fn add_identity(
 
 /// Whether `user` has linked an account of the provider `slug`.
 pub async fn has_identity(state: &AppState, user_id: Uuid, slug: &str) -> Result<bool, AppError> {
-    Ok(db::identities::of_user(&state.db, user_id)
+    Ok(db::identities::of_user_at(&state.db, user_id, slug)
         .await
-        .map_err(|e| internal("list identities", e))?
-        .iter()
-        .any(|i| i.provider == slug))
+        .map_err(|e| internal("find identity", e))?
+        .is_some())
 }
 
 /// Discord's Linked Roles verification: the member's Discord account is linked (a new link

@@ -129,7 +129,7 @@ pub(super) fn token_error<RE: std::error::Error, T: oauth2::ErrorResponse>(
     }
 }
 
-fn grant_of<T: TokenResponse>(token: &T) -> Grant {
+pub(super) fn grant_of<T: TokenResponse>(token: &T) -> Grant {
     Grant {
         access_token: token.access_token().secret().clone(),
         refresh_token: token.refresh_token().map(|r| r.secret().clone()),

@@ -452,42 +452,45 @@ fn check(
         value
     };
     let oidc = kind.is_oidc();
-    let explicit = !oidc;
-    let discovery_url = url(
-        "discovery_url",
-        &request.discovery_url,
-        fallback.map(|f| &f.discovery_url),
-        &preset.discovery_url,
-        oidc,
-    );
-    let authorize_url = url(
-        "authorize_url",
-        &request.authorize_url,
-        fallback.map(|f| &f.authorize_url),
-        &preset.authorize_url,
-        explicit,
-    );
-    let token_url = url(
-        "token_url",
-        &request.token_url,
-        fallback.map(|f| &f.token_url),
-        &preset.token_url,
-        explicit,
-    );
-    let userinfo_url = url(
-        "userinfo_url",
-        &request.userinfo_url,
-        fallback.map(|f| &f.userinfo_url),
-        &preset.userinfo_url,
-        explicit,
-    );
-    let revocation_url = url(
-        "revocation_url",
-        &request.revocation_url,
-        fallback.map(|f| &f.revocation_url),
-        &preset.revocation_url,
-        false,
-    );
+    // OpenID providers take their endpoints from discovery; the others name them.
+    let [discovery_url, authorize_url, token_url, userinfo_url, revocation_url] = [
+        (
+            "discovery_url",
+            &request.discovery_url,
+            fallback.map(|f| &f.discovery_url),
+            &preset.discovery_url,
+            oidc,
+        ),
+        (
+            "authorize_url",
+            &request.authorize_url,
+            fallback.map(|f| &f.authorize_url),
+            &preset.authorize_url,
+            !oidc,
+        ),
+        (
+            "token_url",
+            &request.token_url,
+            fallback.map(|f| &f.token_url),
+            &preset.token_url,
+            !oidc,
+        ),
+        (
+            "userinfo_url",
+            &request.userinfo_url,
+            fallback.map(|f| &f.userinfo_url),
+            &preset.userinfo_url,
+            !oidc,
+        ),
+        (
+            "revocation_url",
+            &request.revocation_url,
+            fallback.map(|f| &f.revocation_url),
+            &preset.revocation_url,
+            false,
+        ),
+    ]
+    .map(|(field, given, stored, preset, required)| url(field, given, stored, preset, required));
     let scopes = match &request.scopes {
         Some(scopes) => scopes
             .iter()

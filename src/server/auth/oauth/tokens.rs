@@ -3,12 +3,12 @@
 //! out, and revoked at the provider when the link goes.
 
 use chrono::{Duration, Utc};
-use oauth2::{basic::BasicClient, ClientId, ClientSecret, RefreshToken, TokenResponse, TokenUrl};
+use oauth2::{basic::BasicClient, ClientId, ClientSecret, RefreshToken, TokenUrl};
 use uuid::Uuid;
 
 use super::{
     oidc::plain,
-    profile::{auth_type_of, token_error, Grant},
+    profile::{auth_type_of, grant_of, token_error, Grant},
     providers::{self, Kind, Provider},
 };
 use crate::server::{
@@ -77,11 +77,9 @@ pub async fn access_token(
     provider_slug: &str,
 ) -> Result<String, TokenError> {
     let internal = |e: sqlx::Error| TokenError::Internal(e.to_string());
-    let identity = db::identities::of_user(&state.db, user_id)
+    let identity = db::identities::of_user_at(&state.db, user_id, provider_slug)
         .await
         .map_err(internal)?
-        .into_iter()
-        .find(|i| i.provider == provider_slug)
         .ok_or(TokenError::NotLinked)?;
     let mut tx = state.db.begin().await.map_err(internal)?;
     let identity = db::identities::lock(&mut tx, identity.id)
@@ -194,14 +192,10 @@ async fn refresh_grant(
                 TokenError::Unavailable(refusal.reason)
             }
         })?;
+    // Refresh answers carry no scope worth recording: the grant's scopes stay as they were.
     Ok(Grant {
-        access_token: token.access_token().secret().clone(),
-        refresh_token: token.refresh_token().map(|r| r.secret().clone()),
-        expires_at: token
-            .expires_in()
-            .and_then(|d| chrono::Duration::from_std(d).ok())
-            .map(|d| Utc::now() + d),
         scopes: None,
+        ..grant_of(&token)
     })
 }
 
